@@ -1,0 +1,648 @@
+/* tw-application.c — the daemon: owns the sources, jobs, router and channels
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One instance per session, on its own bus name. Every `trainwatch` command
+ * after the first is parsed again here (tw-command.c) from the forwarded
+ * command line, and answered through GApplicationCommandLine, so the client
+ * prints what the daemon says and exits with the daemon's status.
+ */
+#include "config.h"
+
+#include "tw-application.h"
+
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+#include <unistd.h>
+
+#include "tw-command.h"
+#include "tw-config.h"
+#include "tw-desktop-channel.h"
+#include "tw-history.h"
+#include "tw-job.h"
+#include "tw-router.h"
+
+/* Events kept in memory for `status`; the journal keeps them all. */
+#define RECENT_EVENTS 50
+/* Events `status` shows. */
+#define STATUS_EVENTS 20
+
+struct _TwApplication
+{
+  GApplication      parent_instance;
+
+  gint64            started;        /* wall clock, µs */
+  guint64           last_event_id;
+
+  TwConfig         *config;
+  TwHistory        *history;
+  char             *history_error;  /* the last failure to write the journal */
+  TwRouter         *router;
+  TwDesktopChannel *desktop;
+  GHashTable       *jobs;           /* name → TwJob */
+  GQueue            recent;         /* of TwEvent, oldest first */
+
+  guint             sigterm_id;
+  guint             sigint_id;
+  gboolean          held;
+};
+
+G_DEFINE_FINAL_TYPE (TwApplication, tw_application, G_TYPE_APPLICATION)
+
+static char *
+format_time (gint64 unix_usec)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (unix_usec / G_USEC_PER_SEC);
+
+  return dt != NULL ? g_date_time_format (dt, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
+}
+
+static char *
+format_iso_time (gint64 unix_usec)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (unix_usec / G_USEC_PER_SEC);
+
+  return dt != NULL ? g_date_time_format_iso8601 (dt) : NULL;
+}
+
+static char *
+dup_state_path (const char *name)
+{
+  return g_build_filename (g_get_user_state_dir (), "trainwatch", name, NULL);
+}
+
+static TwJob *
+ensure_job (TwApplication *self,
+            const char    *name,
+            const char    *log_path)
+{
+  TwJob *job = g_hash_table_lookup (self->jobs, name);
+
+  if (job == NULL)
+    {
+      job = tw_job_new (name, log_path);
+      g_hash_table_insert (self->jobs, g_strdup (name), job);
+    }
+
+  return job;
+}
+
+static void
+remember_event (TwApplication *self,
+                TwEvent       *event)
+{
+  g_queue_push_tail (&self->recent, g_object_ref (event));
+  while (self->recent.length > RECENT_EVENTS)
+    g_object_unref (g_queue_pop_head (&self->recent));
+}
+
+static TwLevel
+config_level (TwApplication *self,
+              const char    *group,
+              const char    *key)
+{
+  TwLevel level = TW_LEVEL_INFO;
+
+  /* The config validated the value against the same names. */
+  tw_level_from_string (tw_config_get_string (self->config, group, key), &level);
+  return level;
+}
+
+static void
+apply_config (TwApplication *self)
+{
+  int snooze_minutes = tw_config_get_int (self->config, "general", "snooze-minutes");
+
+  tw_router_set_channel_enabled (self->router, "desktop",
+                                 tw_config_get_boolean (self->config, "desktop", "enabled"));
+  tw_router_set_min_level (self->router, "desktop", config_level (self, "desktop", "min-level"));
+  tw_desktop_channel_set_sound (self->desktop, tw_config_get_boolean (self->config, "desktop", "sound"));
+  tw_desktop_channel_set_snooze_minutes (self->desktop, snooze_minutes);
+  tw_history_set_limits (self->history,
+                         (goffset) tw_config_get_int (self->config, "history", "max-size-kib") * 1024,
+                         tw_config_get_int (self->config, "history", "keep-files"));
+}
+
+static void
+load_history (TwApplication *self)
+{
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+
+  events = tw_history_load_recent (self->history, RECENT_EVENTS, &error);
+  if (events == NULL)
+    {
+      g_message ("%s", error->message);
+      return;
+    }
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      TwEvent *event = g_ptr_array_index (events, i);
+
+      remember_event (self, event);
+      self->last_event_id = MAX (self->last_event_id, tw_event_get_id (event));
+    }
+}
+
+static void
+add_status_json (TwApplication *self,
+                 JsonBuilder   *builder)
+{
+  GPtrArray *problems = tw_config_get_problems (self->config);
+  GPtrArray *channels = tw_router_get_channels (self->router);
+  g_autofree char *started = format_iso_time (self->started);
+  g_autoptr(GList) jobs = NULL;
+  guint skip;
+  guint i;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "running");
+  json_builder_add_boolean_value (builder, TRUE);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, PACKAGE_VERSION);
+  json_builder_set_member_name (builder, "pid");
+  json_builder_add_int_value (builder, getpid ());
+  json_builder_set_member_name (builder, "started");
+  json_builder_add_string_value (builder, started);
+  json_builder_set_member_name (builder, "uptime_seconds");
+  json_builder_add_int_value (builder, (g_get_real_time () - self->started) / G_USEC_PER_SEC);
+
+  json_builder_set_member_name (builder, "config");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, tw_config_get_path (self->config));
+  json_builder_set_member_name (builder, "problems");
+  json_builder_begin_array (builder);
+  for (i = 0; problems != NULL && i < problems->len; i++)
+    {
+      TwConfigProblem *problem = g_ptr_array_index (problems, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "file");
+      json_builder_add_string_value (builder, problem->file);
+      json_builder_set_member_name (builder, "line");
+      json_builder_add_int_value (builder, problem->line);
+      json_builder_set_member_name (builder, "group");
+      json_builder_add_string_value (builder, problem->group);
+      json_builder_set_member_name (builder, "key");
+      json_builder_add_string_value (builder, problem->key);
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, problem->message);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "history");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, tw_history_get_path (self->history));
+  json_builder_set_member_name (builder, "last_error");
+  json_builder_add_string_value (builder, self->history_error);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "channels");
+  json_builder_begin_object (builder);
+  for (i = 0; i < channels->len; i++)
+    {
+      TwChannel *channel = g_ptr_array_index (channels, i);
+
+      json_builder_set_member_name (builder, tw_channel_get_id (channel));
+      json_builder_begin_object (builder);
+      tw_channel_add_status (channel, builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "jobs");
+  json_builder_begin_array (builder);
+  jobs = g_hash_table_get_values (self->jobs);
+  for (GList *l = jobs; l != NULL; l = l->next)
+    tw_job_add_json (l->data, builder);
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "events");
+  json_builder_begin_array (builder);
+  skip = self->recent.length > STATUS_EVENTS ? self->recent.length - STATUS_EVENTS : 0;
+  i = 0;
+  for (GList *l = self->recent.head; l != NULL; l = l->next, i++)
+    if (i >= skip)
+      json_builder_add_value (builder, tw_event_to_json_node (l->data));
+  json_builder_end_array (builder);
+
+  json_builder_end_object (builder);
+}
+
+static char *
+status_text (TwApplication *self)
+{
+  GString *text = g_string_new (NULL);
+  GPtrArray *problems = tw_config_get_problems (self->config);
+  GPtrArray *channels = tw_router_get_channels (self->router);
+  g_autofree char *started = format_time (self->started);
+  g_autoptr(GList) jobs = g_hash_table_get_values (self->jobs);
+  guint skip;
+  guint i;
+
+  g_string_append_printf (text, _("Trainwatch %s is running (process %d, since %s)."),
+                          PACKAGE_VERSION, (int) getpid (), started);
+  g_string_append_c (text, '\n');
+
+  g_string_append_printf (text, _("Config: %s"), tw_config_get_path (self->config));
+  g_string_append_c (text, '\n');
+  for (i = 0; problems != NULL && i < problems->len; i++)
+    {
+      TwConfigProblem *problem = g_ptr_array_index (problems, i);
+
+      g_string_append_printf (text, "  %s\n", problem->message);
+    }
+  if (self->history_error != NULL)
+    {
+      g_string_append_printf (text, _("History: %s"), self->history_error);
+      g_string_append_c (text, '\n');
+    }
+
+  for (i = 0; i < channels->len; i++)
+    {
+      TwChannel *channel = g_ptr_array_index (channels, i);
+      const char *id = tw_channel_get_id (channel);
+
+      if (tw_channel_is_available (channel))
+        g_string_append_printf (text, _("Channel %s: available"), id);
+      else
+        g_string_append_printf (text, _("Channel %s: not available"), id);
+      g_string_append_c (text, '\n');
+    }
+
+  g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u run", "%u runs",
+                                             g_hash_table_size (self->jobs)),
+                          g_hash_table_size (self->jobs));
+  g_string_append_c (text, '\n');
+  for (GList *l = jobs; l != NULL; l = l->next)
+    {
+      TwJob *job = l->data;
+      TwEvent *last = tw_job_get_last_event (job);
+
+      g_string_append_printf (text, "  %s", tw_job_get_name (job));
+      if (last != NULL)
+        g_string_append_printf (text, " — %s", tw_event_get_title (last));
+      if (tw_job_is_snoozed (job, g_get_real_time ()))
+        {
+          g_autofree char *until = format_time (tw_job_get_snoozed_until (job));
+
+          g_string_append_printf (text, " (");
+          g_string_append_printf (text, _("snoozed until %s"), until);
+          g_string_append_c (text, ')');
+        }
+      g_string_append_c (text, '\n');
+    }
+
+  if (self->recent.length > 0)
+    {
+      g_string_append_printf (text, "%s\n", _("Recent events:"));
+      skip = self->recent.length > STATUS_EVENTS ? self->recent.length - STATUS_EVENTS : 0;
+      i = 0;
+      for (GList *l = self->recent.head; l != NULL; l = l->next, i++)
+        {
+          TwEvent *event = l->data;
+          g_autofree char *when = NULL;
+
+          if (i < skip)
+            continue;
+          when = format_time (tw_event_get_time (event));
+          g_string_append_printf (text, "  %s  %-8s %s%s%s\n", when,
+                                  tw_level_to_string (tw_event_get_level (event)),
+                                  tw_event_get_job (event) != NULL ? tw_event_get_job (event) : "",
+                                  tw_event_get_job (event) != NULL ? ": " : "",
+                                  tw_event_get_title (event));
+        }
+    }
+
+  return g_string_free (text, FALSE);
+}
+
+static int
+handle_status (TwApplication           *self,
+               TwCommand               *command,
+               GApplicationCommandLine *cmdline)
+{
+  if (command->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *json = NULL;
+
+      add_status_json (self, builder);
+      root = json_builder_get_root (builder);
+      json = json_to_string (root, TRUE);
+      g_application_command_line_print (cmdline, "%s\n", json);
+    }
+  else
+    {
+      g_autofree char *text = status_text (self);
+
+      g_application_command_line_print (cmdline, "%s", text);
+    }
+
+  return 0;
+}
+
+static int
+handle_start (TwApplication           *self,
+              GApplicationCommandLine *cmdline)
+{
+  GPtrArray *problems = tw_config_get_problems (self->config);
+
+  if (g_application_command_line_getenv (cmdline, TW_ENV_CLIENT_STARTED_DAEMON) != NULL)
+    g_application_command_line_print (cmdline, _("Trainwatch started (process %d).\n"), (int) getpid ());
+  else
+    g_application_command_line_print (cmdline, _("Trainwatch is already running (process %d).\n"),
+                                      (int) getpid ());
+
+  for (guint i = 0; problems != NULL && i < problems->len; i++)
+    {
+      TwConfigProblem *problem = g_ptr_array_index (problems, i);
+
+      g_application_command_line_printerr (cmdline, "%s\n", problem->message);
+    }
+
+  return 0;
+}
+
+static gboolean
+quit_idle_cb (gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+static int
+handle_command (TwApplication           *self,
+                TwCommand               *command,
+                GApplicationCommandLine *cmdline)
+{
+  switch (command->kind)
+    {
+    case TW_COMMAND_START:
+      return handle_start (self, cmdline);
+
+    case TW_COMMAND_SEND:
+      {
+        g_autoptr(TwEvent) event = tw_event_new (TW_EVENT_MESSAGE, command->level, command->job,
+                                                 command->title, command->body);
+
+        tw_application_post_event (self, event);
+        return 0;
+      }
+
+    case TW_COMMAND_STATUS:
+      return handle_status (self, command, cmdline);
+
+    case TW_COMMAND_QUIT:
+      g_application_command_line_print (cmdline, _("Trainwatch stopped.\n"));
+      /* Answer first; the exit status travels when the command line is released. */
+      g_idle_add_full (G_PRIORITY_LOW, quit_idle_cb, g_object_ref (self), g_object_unref);
+      return 0;
+
+    case TW_COMMAND_HELP:
+      g_application_command_line_print (cmdline, "%s", command->help);
+      return 0;
+
+    case TW_COMMAND_VERSION:
+      g_application_command_line_print (cmdline, "trainwatch %s\n", PACKAGE_VERSION);
+      return 0;
+
+    case TW_COMMAND_DAEMON:
+    default:
+      g_application_command_line_printerr (cmdline, _("Trainwatch is already running (process %d).\n"),
+                                           (int) getpid ());
+      return 1;
+    }
+}
+
+static void
+desktop_action_invoked_cb (TwDesktopChannel *channel,
+                           const char       *job_name,
+                           const char       *action,
+                           TwApplication    *self)
+{
+  TwJob *job = job_name != NULL ? g_hash_table_lookup (self->jobs, job_name) : NULL;
+
+  if (g_str_equal (action, "snooze") && job != NULL)
+    {
+      gint64 minutes = tw_config_get_int (self->config, "general", "snooze-minutes");
+
+      tw_job_snooze (job, g_get_real_time () + minutes * 60 * G_USEC_PER_SEC);
+      g_debug ("Snoozed '%s' for %" G_GINT64_FORMAT " minutes", job_name, minutes);
+    }
+  else if (g_str_equal (action, "open-log") && job != NULL && tw_job_get_log_path (job) != NULL)
+    {
+      g_autofree char *uri = g_filename_to_uri (tw_job_get_log_path (job), NULL, NULL);
+
+      if (uri != NULL)
+        g_app_info_launch_default_for_uri_async (uri, NULL, NULL, NULL, NULL);
+    }
+}
+
+static void
+config_changed_cb (TwConfig      *config,
+                   TwApplication *self)
+{
+  apply_config (self);
+}
+
+static gboolean
+signal_quit_cb (gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+tw_application_startup (GApplication *application)
+{
+  TwApplication *self = TW_APPLICATION (application);
+  g_autofree char *history_path = dup_state_path ("history.jsonl");
+  g_autoptr(GError) error = NULL;
+
+  G_APPLICATION_CLASS (tw_application_parent_class)->startup (application);
+
+  /* The daemon lives until `trainwatch quit` or a signal, not until idle. */
+  g_application_hold (application);
+  self->held = TRUE;
+
+  self->started = g_get_real_time ();
+
+  self->config = tw_config_new (NULL);
+  if (!tw_config_load (self->config, &error))
+    g_message ("%s", error->message);
+  g_signal_connect (self->config, "changed", G_CALLBACK (config_changed_cb), self);
+  tw_config_watch (self->config);
+
+  self->history = tw_history_new (history_path);
+  load_history (self);
+
+  self->router = tw_router_new ();
+  self->desktop = tw_desktop_channel_new (PACKAGE_NAME, APP_ID);
+  g_signal_connect (self->desktop, "action-invoked", G_CALLBACK (desktop_action_invoked_cb), self);
+  tw_router_add_channel (self->router, TW_CHANNEL (self->desktop));
+
+  apply_config (self);
+
+  self->sigterm_id = g_unix_signal_add (SIGTERM, signal_quit_cb, self);
+  self->sigint_id = g_unix_signal_add (SIGINT, signal_quit_cb, self);
+}
+
+static void
+tw_application_shutdown (GApplication *application)
+{
+  TwApplication *self = TW_APPLICATION (application);
+
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+
+  if (self->desktop != NULL)
+    g_signal_handlers_disconnect_by_data (self->desktop, self);
+  if (self->config != NULL)
+    g_signal_handlers_disconnect_by_data (self->config, self);
+
+  g_clear_object (&self->router);
+  g_clear_object (&self->desktop);
+  g_clear_object (&self->history);
+  g_clear_object (&self->config);
+
+  G_APPLICATION_CLASS (tw_application_parent_class)->shutdown (application);
+}
+
+static int
+tw_application_command_line (GApplication            *application,
+                             GApplicationCommandLine *cmdline)
+{
+  TwApplication *self = TW_APPLICATION (application);
+  g_autoptr(TwCommand) command = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) argv = NULL;
+  int argc;
+
+  argv = g_application_command_line_get_arguments (cmdline, &argc);
+  /* The daemon's own invocation (`trainwatch --daemon`) is not a request. */
+  if (!g_application_command_line_get_is_remote (cmdline))
+    return 0;
+
+  command = tw_command_parse (argc, (const char * const *) argv, &error);
+  if (command == NULL)
+    {
+      g_application_command_line_printerr (cmdline, "%s\n", error->message);
+      return 2;
+    }
+
+  return handle_command (self, command, cmdline);
+}
+
+static void
+tw_application_dispose (GObject *object)
+{
+  TwApplication *self = TW_APPLICATION (object);
+
+  g_queue_clear_full (&self->recent, g_object_unref);
+  g_clear_pointer (&self->jobs, g_hash_table_unref);
+
+  G_OBJECT_CLASS (tw_application_parent_class)->dispose (object);
+}
+
+static void
+tw_application_finalize (GObject *object)
+{
+  TwApplication *self = TW_APPLICATION (object);
+
+  g_clear_pointer (&self->history_error, g_free);
+
+  G_OBJECT_CLASS (tw_application_parent_class)->finalize (object);
+}
+
+static void
+tw_application_class_init (TwApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = tw_application_dispose;
+  object_class->finalize = tw_application_finalize;
+
+  app_class->startup = tw_application_startup;
+  app_class->shutdown = tw_application_shutdown;
+  app_class->command_line = tw_application_command_line;
+}
+
+static void
+tw_application_init (TwApplication *self)
+{
+  self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  g_queue_init (&self->recent);
+}
+
+/**
+ * tw_application_new:
+ *
+ * Creates the daemon. It registers as a D-Bus service, so a second daemon
+ * fails to register instead of running beside the first.
+ *
+ * Returns: (transfer full): the daemon's application object
+ */
+TwApplication *
+tw_application_new (void)
+{
+  return g_object_new (TW_TYPE_APPLICATION,
+                       "application-id", DAEMON_BUS_NAME,
+                       "flags", G_APPLICATION_IS_SERVICE | G_APPLICATION_HANDLES_COMMAND_LINE |
+                                G_APPLICATION_SEND_ENVIRONMENT,
+                       NULL);
+}
+
+/**
+ * tw_application_post_event:
+ * @self: a #TwApplication
+ * @event: a new event
+ *
+ * Accepts an event: numbers it, attaches it to its run, appends it to the
+ * history, and routes it to the channels. A history that cannot be written
+ * (a full disk) is reported once in the log and in `status`; the event
+ * still reaches the channels.
+ */
+void
+tw_application_post_event (TwApplication *self,
+                           TwEvent       *event)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) delivered = NULL;
+  TwJob *job = NULL;
+
+  g_return_if_fail (TW_IS_APPLICATION (self));
+  g_return_if_fail (TW_IS_EVENT (event));
+
+  tw_event_set_id (event, ++self->last_event_id);
+
+  if (tw_event_get_job (event) != NULL)
+    {
+      job = ensure_job (self, tw_event_get_job (event), tw_event_get_log_path (event));
+      if (tw_event_get_log_path (event) == NULL && tw_job_get_log_path (job) != NULL)
+        tw_event_set_log_path (event, tw_job_get_log_path (job));
+      tw_job_record_event (job, event);
+    }
+
+  if (!tw_history_append (self->history, event, &error))
+    {
+      if (g_strcmp0 (self->history_error, error->message) != 0)
+        g_message ("%s", error->message);
+      g_free (self->history_error);
+      self->history_error = g_strdup (error->message);
+    }
+  else
+    {
+      g_clear_pointer (&self->history_error, g_free);
+    }
+
+  remember_event (self, event);
+  delivered = tw_router_route (self->router, event, job, g_get_real_time ());
+}

@@ -1,0 +1,354 @@
+/* tw-command.c — the command line, parsed the same way by the client and the daemon
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The client parses its arguments to answer --help and usage errors at
+ * once; the daemon parses the forwarded copy with the same code, so both
+ * always agree on what a command means.
+ */
+#include "config.h"
+
+#include "tw-command.h"
+
+#include <glib/gi18n.h>
+
+G_DEFINE_QUARK (tw-command-error-quark, tw_command_error)
+
+typedef struct
+{
+  const char *name;
+  const char *parameters;
+  const char *summary;
+} CommandInfo;
+
+static const CommandInfo commands[] = {
+  { "send", N_("TITLE [BODY]"), N_("Show a notification through Trainwatch and record it") },
+  { "status", "", N_("Show the daemon’s state, its runs and recent events") },
+  { "quit", "", N_("Stop the daemon") },
+  { "help", N_("[COMMAND]"), N_("Show help for a command") },
+};
+
+static const CommandInfo *
+find_command (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (commands[i].name, name))
+      return &commands[i];
+
+  return NULL;
+}
+
+static char *
+main_help (void)
+{
+  GString *help = g_string_new (NULL);
+
+  g_string_append_printf (help, "%s\n  trainwatch [%s] [%s…]\n\n", _("Usage:"), _("COMMAND"), _("OPTION"));
+  g_string_append_printf (help, "%s\n\n",
+                          _("Watches machine-learning training runs and tells you when they finish, fail or stall."));
+  g_string_append_printf (help, "%s\n", _("Commands:"));
+  g_string_append_printf (help, "  %-10s %s\n", "", _("Start the daemon in the background (it returns at once)"));
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (help, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+  g_string_append_printf (help, "\n%s\n", _("Options:"));
+  g_string_append_printf (help, "  %-14s %s\n", "-h, --help", _("Show this help"));
+  g_string_append_printf (help, "  %-14s %s\n", "--version", _("Show the version"));
+  g_string_append_printf (help, "  %-14s %s\n", "--daemon",
+                          _("Run the daemon in the foreground (for systemd and D-Bus activation)"));
+  g_string_append_printf (help, "\n%s\n", _("Run “trainwatch help COMMAND” for the options of a command."));
+
+  return g_string_free (help, FALSE);
+}
+
+static GOptionContext *
+command_context (const CommandInfo *info,
+                 GOptionEntry      *entries)
+{
+  g_autofree char *parameter_string = NULL;
+  GOptionContext *context;
+
+  parameter_string = info->parameters[0] != '\0'
+                     ? g_strdup_printf ("%s %s", info->name, _(info->parameters))
+                     : g_strdup (info->name);
+  context = g_option_context_new (parameter_string);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _(info->summary));
+  g_option_context_set_help_enabled (context, FALSE);
+  if (entries != NULL)
+    g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+
+  return context;
+}
+
+static char *
+command_help (const CommandInfo *info,
+              GOptionEntry      *entries)
+{
+  g_autoptr(GOptionContext) context = command_context (info, entries);
+
+  return g_option_context_get_help (context, TRUE, NULL);
+}
+
+static gboolean
+usage_error (GError     **error,
+             const char  *message)
+{
+  g_set_error (error, TW_COMMAND_ERROR, TW_COMMAND_ERROR_USAGE, "%s\n%s", message,
+               _("Run “trainwatch --help” to see the commands."));
+  return FALSE;
+}
+
+static gboolean
+has_help_flag (int                 argc,
+               const char * const *argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "--"))
+        break;
+      if (g_str_equal (argv[i], "-h") || g_str_equal (argv[i], "--help"))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+parse_send (TwCommand          *command,
+            int                 argc,
+            const char * const *argv,
+            GError            **error)
+{
+  g_autofree char *level = NULL;
+  g_autofree char *job = NULL;
+  g_auto(GStrv) args = NULL;
+  g_auto(GStrv) rest = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GOptionEntry entries[] = {
+    { "level", 'l', 0, G_OPTION_ARG_STRING, &level,
+      N_("How much it matters: info, success, warning, error or critical (default: info)"), N_("LEVEL") },
+    { "job", 'j', 0, G_OPTION_ARG_STRING, &job,
+      N_("The run it belongs to; its notification is updated in place"), N_("NAME") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
+    { NULL }
+  };
+  const CommandInfo *info = find_command ("send");
+
+  if (has_help_flag (argc, argv))
+    {
+      command->kind = TW_COMMAND_HELP;
+      command->help = command_help (info, entries);
+      return TRUE;
+    }
+
+  context = command_context (info, entries);
+  args = g_new0 (char *, argc + 1);
+  for (int i = 0; i < argc; i++)
+    args[i] = g_strdup (argv[i]);
+  {
+    /* g_option_context_parse_strv consumes what it parses from the array. */
+    if (!g_option_context_parse_strv (context, &args, &local_error))
+      return usage_error (error, local_error->message);
+  }
+
+  if (rest == NULL || rest[0] == NULL)
+    return usage_error (error, _("“send” needs a title."));
+  if (g_strv_length (rest) > 2)
+    return usage_error (error, _("“send” takes a title and at most one body; quote text with spaces."));
+  if (level != NULL && !tw_level_from_string (level, &command->level))
+    {
+      g_autofree char *message = g_strdup_printf (_("Unknown level “%s”: use info, success, warning, error or critical."),
+                                                  level);
+
+      return usage_error (error, message);
+    }
+  if (rest[0][0] == '\0')
+    return usage_error (error, _("The title must not be empty."));
+  if (!g_utf8_validate (rest[0], -1, NULL) || (rest[1] != NULL && !g_utf8_validate (rest[1], -1, NULL)))
+    return usage_error (error, _("The title and body must be UTF-8 text."));
+  if (job != NULL && job[0] == '\0')
+    return usage_error (error, _("The job name must not be empty."));
+
+  command->kind = TW_COMMAND_SEND;
+  command->title = g_strdup (rest[0]);
+  command->body = g_strdup (rest[1]);
+  command->job = g_steal_pointer (&job);
+  return TRUE;
+}
+
+static gboolean
+parse_simple (TwCommand          *command,
+              TwCommandKind       kind,
+              const char         *name,
+              gboolean            with_json,
+              int                 argc,
+              const char * const *argv,
+              GError            **error)
+{
+  g_auto(GStrv) args = NULL;
+  g_auto(GStrv) rest = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON instead of text"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
+    { NULL }
+  };
+  const CommandInfo *info = find_command (name);
+  /* Commands without --json take only the remaining-arguments catcher. */
+  GOptionEntry *used_entries = with_json ? entries : entries + 1;
+
+  if (has_help_flag (argc, argv))
+    {
+      command->kind = TW_COMMAND_HELP;
+      command->help = command_help (info, used_entries);
+      return TRUE;
+    }
+
+  context = command_context (info, used_entries);
+  args = g_new0 (char *, argc + 1);
+  for (int i = 0; i < argc; i++)
+    args[i] = g_strdup (argv[i]);
+  if (!g_option_context_parse_strv (context, &args, &local_error))
+    return usage_error (error, local_error->message);
+  if (rest != NULL && rest[0] != NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("“%s” takes no arguments."), name);
+
+      return usage_error (error, message);
+    }
+
+  command->kind = kind;
+  command->json = json;
+  return TRUE;
+}
+
+/**
+ * tw_command_parse:
+ * @argc: the number of arguments
+ * @argv: (array length=argc): the arguments, the program name first
+ * @error: return location for a #GError
+ *
+ * Parses a `trainwatch` command line.
+ *
+ * Returns: (transfer full) (nullable): the command, or %NULL with a
+ *   %TW_COMMAND_ERROR_USAGE error whose message is meant for the user
+ */
+TwCommand *
+tw_command_parse (int                 argc,
+                  const char * const *argv,
+                  GError            **error)
+{
+  g_autoptr(TwCommand) command = g_new0 (TwCommand, 1);
+  const char *verb;
+
+  g_return_val_if_fail (argc >= 1 && argv != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  command->level = TW_LEVEL_INFO;
+
+  if (argc == 1)
+    {
+      command->kind = TW_COMMAND_START;
+      return g_steal_pointer (&command);
+    }
+
+  verb = argv[1];
+  if (g_str_equal (verb, "--help") || g_str_equal (verb, "-h") ||
+      (g_str_equal (verb, "help") && argc == 2))
+    {
+      command->kind = TW_COMMAND_HELP;
+      command->help = main_help ();
+      return g_steal_pointer (&command);
+    }
+  if (g_str_equal (verb, "help"))
+    {
+      const char *sub_argv[] = { argv[0], argv[2], "--help", NULL };
+
+      if (argc > 3)
+        {
+          usage_error (error, _("“help” takes one command name."));
+          return NULL;
+        }
+      if (g_str_equal (argv[2], "help"))
+        {
+          command->kind = TW_COMMAND_HELP;
+          command->help = main_help ();
+          return g_steal_pointer (&command);
+        }
+      if (find_command (argv[2]) == NULL)
+        {
+          g_autofree char *message = g_strdup_printf (_("Unknown command “%s”."), argv[2]);
+
+          usage_error (error, message);
+          return NULL;
+        }
+      return tw_command_parse (3, sub_argv, error);
+    }
+  if (g_str_equal (verb, "--version"))
+    {
+      if (argc > 2)
+        {
+          usage_error (error, _("“--version” takes no arguments."));
+          return NULL;
+        }
+      command->kind = TW_COMMAND_VERSION;
+      return g_steal_pointer (&command);
+    }
+  if (g_str_equal (verb, "--daemon"))
+    {
+      if (argc > 2)
+        {
+          usage_error (error, _("“--daemon” takes no arguments."));
+          return NULL;
+        }
+      command->kind = TW_COMMAND_DAEMON;
+      return g_steal_pointer (&command);
+    }
+
+  /* The command's own parser sees its name as the program name. */
+  if (g_str_equal (verb, "send"))
+    {
+      if (!parse_send (command, argc - 1, argv + 1, error))
+        return NULL;
+    }
+  else if (g_str_equal (verb, "status"))
+    {
+      if (!parse_simple (command, TW_COMMAND_STATUS, "status", TRUE, argc - 1, argv + 1, error))
+        return NULL;
+    }
+  else if (g_str_equal (verb, "quit"))
+    {
+      if (!parse_simple (command, TW_COMMAND_QUIT, "quit", FALSE, argc - 1, argv + 1, error))
+        return NULL;
+    }
+  else
+    {
+      g_autofree char *message = g_strdup_printf (_("Unknown command “%s”."), verb);
+
+      usage_error (error, message);
+      return NULL;
+    }
+
+  return g_steal_pointer (&command);
+}
+
+/**
+ * tw_command_free:
+ * @command: (nullable): a #TwCommand
+ *
+ * Frees a parsed command.
+ */
+void
+tw_command_free (TwCommand *command)
+{
+  if (command == NULL)
+    return;
+
+  g_free (command->job);
+  g_free (command->title);
+  g_free (command->body);
+  g_free (command->help);
+  g_free (command);
+}

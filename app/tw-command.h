@@ -1,0 +1,49 @@
+/* tw-command.h — the command line, parsed the same way by the client and the daemon
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "tw-event.h"
+
+G_BEGIN_DECLS
+
+#define TW_COMMAND_ERROR (tw_command_error_quark ())
+
+typedef enum
+{
+  TW_COMMAND_ERROR_USAGE,
+} TwCommandError;
+
+typedef enum
+{
+  TW_COMMAND_START,
+  TW_COMMAND_DAEMON,
+  TW_COMMAND_SEND,
+  TW_COMMAND_STATUS,
+  TW_COMMAND_QUIT,
+  TW_COMMAND_HELP,
+  TW_COMMAND_VERSION,
+} TwCommandKind;
+
+typedef struct
+{
+  TwCommandKind  kind;
+  gboolean       json;
+  TwLevel        level;
+  char          *job;
+  char          *title;
+  char          *body;
+  char          *help;    /* for TW_COMMAND_HELP: the text to print */
+} TwCommand;
+
+GQuark     tw_command_error_quark (void);
+TwCommand *tw_command_parse       (int                 argc,
+                                   const char * const *argv,
+                                   GError            **error);
+void       tw_command_free        (TwCommand          *command);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TwCommand, tw_command_free)
+
+G_END_DECLS

@@ -1,0 +1,441 @@
+/* tw-config-schema.c — every group and key of the config file, with types, defaults and docs
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "tw-config-schema.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+/* To add a setting, add a row to keys[] (and its group to groups[] if it is new),
+ * read it with tw_config_get_*(), and describe it in docs/config.md; the tests check
+ * that every default is valid and that the documentation names every key. Groups and
+ * keys appear in the default file in the order of these tables. */
+
+/* The same strings as tw_level_to_string(), in the same order. */
+static const char * const level_choices[] = {
+  "info", "success", "warning", "error", "critical", NULL,
+};
+
+static const TwConfigGroup groups[] = {
+  {
+    .name = "general",
+    .doc = N_("How the daemon behaves as a whole."),
+  },
+  {
+    .name = "desktop",
+    .doc = N_("Notifications on this computer’s desktop."),
+  },
+  {
+    .name = "history",
+    .doc = N_("The journal of events that the jobs window shows: history.jsonl in "
+              "$XDG_STATE_HOME/trainwatch."),
+  },
+};
+
+static const TwConfigKey keys[] = {
+  {
+    .group = "general",
+    .key = "snooze-minutes",
+    .type = TW_CONFIG_TYPE_INT,
+    .default_value = "60",
+    .min = 1,
+    .max = 1440,
+    .doc = N_("How many minutes the “Snooze” action of a notification silences the "
+              "non-critical notifications of that run. Critical ones still come through."),
+  },
+  {
+    .group = "desktop",
+    .key = "enabled",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "true",
+    .doc = N_("Whether to show desktop notifications. Forwarding to other channels does "
+              "not depend on it."),
+  },
+  {
+    .group = "desktop",
+    .key = "sound",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "true",
+    .doc = N_("Whether to ask the notification server to play a sound with a "
+              "notification. The server chooses the sound and may ignore the request."),
+  },
+  {
+    .group = "desktop",
+    .key = "min-level",
+    .type = TW_CONFIG_TYPE_ENUM,
+    .default_value = "info",
+    .choices = level_choices,
+    .doc = N_("The lowest level of event shown on the desktop, from info through "
+              "success, warning and error to critical. Events below it are not shown "
+              "there but still reach the history."),
+  },
+  {
+    .group = "history",
+    .key = "max-size-kib",
+    .type = TW_CONFIG_TYPE_INT,
+    .default_value = "4096",
+    .min = 64,
+    .max = 1048576,
+    .doc = N_("The size, in KiB, at which history.jsonl is rotated: the file is set "
+              "aside and a new one is started."),
+  },
+  {
+    .group = "history",
+    .key = "keep-files",
+    .type = TW_CONFIG_TYPE_INT,
+    .default_value = "2",
+    .min = 0,
+    .max = 20,
+    .doc = N_("How many rotated history files are kept besides the current one; older "
+              "ones are deleted. With 0, rotating discards the older events."),
+  },
+};
+
+#define COMMENT_WIDTH 78
+
+/* Appends @text as "# "-prefixed lines of at most COMMENT_WIDTH characters. */
+static void
+append_comment (GString    *out,
+                const char *text)
+{
+  g_auto(GStrv) words = g_strsplit (text, " ", -1);
+  glong column = 0;
+  guint i;
+
+  for (i = 0; words[i] != NULL; i++)
+    {
+      glong width = g_utf8_strlen (words[i], -1);
+
+      if (width == 0)
+        continue;
+
+      if (column > 0 && column + 1 + width > COMMENT_WIDTH)
+        {
+          g_string_append_c (out, '\n');
+          column = 0;
+        }
+
+      if (column == 0)
+        {
+          g_string_append (out, "# ");
+          column = 2;
+        }
+      else
+        {
+          g_string_append_c (out, ' ');
+          column++;
+        }
+
+      g_string_append (out, words[i]);
+      column += width;
+    }
+
+  if (column > 0)
+    g_string_append_c (out, '\n');
+}
+
+static gboolean
+is_one_line_text (const char *text)
+{
+  const char *p;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    return FALSE;
+
+  for (p = text; *p != '\0'; p++)
+    {
+      if (g_ascii_iscntrl (*p) && *p != '\t')
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * tw_config_schema_get_groups:
+ * @n_groups: (out): where to store the number of groups
+ *
+ * Returns: (transfer none) (array length=n_groups): every group, in file order
+ */
+const TwConfigGroup *
+tw_config_schema_get_groups (guint *n_groups)
+{
+  g_return_val_if_fail (n_groups != NULL, NULL);
+
+  *n_groups = G_N_ELEMENTS (groups);
+  return groups;
+}
+
+/**
+ * tw_config_schema_get_keys:
+ * @n_keys: (out): where to store the number of keys
+ *
+ * Returns: (transfer none) (array length=n_keys): every key, in file order; the
+ *   index of a key in this array is what tw_config_schema_find_key() returns
+ */
+const TwConfigKey *
+tw_config_schema_get_keys (guint *n_keys)
+{
+  g_return_val_if_fail (n_keys != NULL, NULL);
+
+  *n_keys = G_N_ELEMENTS (keys);
+  return keys;
+}
+
+/**
+ * tw_config_schema_has_group:
+ * @group: a group name
+ *
+ * Returns: whether @group is a group of the config file
+ */
+gboolean
+tw_config_schema_has_group (const char *group)
+{
+  guint i;
+
+  g_return_val_if_fail (group != NULL, FALSE);
+
+  for (i = 0; i < G_N_ELEMENTS (groups); i++)
+    {
+      if (strcmp (groups[i].name, group) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/**
+ * tw_config_schema_find_key:
+ * @group: a group name
+ * @key: a key name
+ *
+ * Returns: the index of the key in tw_config_schema_get_keys(), or -1 if the
+ *   schema has no such key
+ */
+int
+tw_config_schema_find_key (const char *group,
+                           const char *key)
+{
+  guint i;
+
+  g_return_val_if_fail (group != NULL, -1);
+  g_return_val_if_fail (key != NULL, -1);
+
+  for (i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      if (strcmp (keys[i].group, group) == 0 && strcmp (keys[i].key, key) == 0)
+        return i;
+    }
+
+  return -1;
+}
+
+/**
+ * tw_config_key_parse:
+ * @key: a key of the schema
+ * @text: the value as written in the file, without surrounding whitespace
+ * @out_value: (out) (optional): where to store the parsed value
+ *
+ * Checks @text against the type of @key. Booleans are `true` or `false` (in any
+ * case; `1` and `0` too, as GKeyFile reads them), integers are decimal and within
+ * the key's range, enums are one of the key's choices (in any case), strings are
+ * one line of UTF-8 text without control characters.
+ *
+ * Returns: whether @text is a valid value for @key
+ */
+gboolean
+tw_config_key_parse (const TwConfigKey *key,
+                     const char        *text,
+                     TwConfigValue     *out_value)
+{
+  TwConfigValue value = { 0, };
+  gint64 number;
+  guint i;
+
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  switch (key->type)
+    {
+    case TW_CONFIG_TYPE_BOOLEAN:
+      if (g_ascii_strcasecmp (text, "true") == 0 || strcmp (text, "1") == 0)
+        value.boolean = TRUE;
+      else if (g_ascii_strcasecmp (text, "false") == 0 || strcmp (text, "0") == 0)
+        value.boolean = FALSE;
+      else
+        return FALSE;
+      break;
+
+    case TW_CONFIG_TYPE_INT:
+      if (!g_ascii_string_to_signed (text, 10, key->min, key->max, &number, NULL))
+        return FALSE;
+      value.integer = (int) number;
+      break;
+
+    case TW_CONFIG_TYPE_ENUM:
+      for (i = 0; key->choices[i] != NULL; i++)
+        {
+          if (g_ascii_strcasecmp (text, key->choices[i]) == 0)
+            break;
+        }
+      if (key->choices[i] == NULL)
+        return FALSE;
+      value.integer = i;
+      value.string = key->choices[i];
+      break;
+
+    case TW_CONFIG_TYPE_STRING:
+      if (!is_one_line_text (text))
+        return FALSE;
+      value.string = text;
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  if (out_value != NULL)
+    *out_value = value;
+
+  return TRUE;
+}
+
+/**
+ * tw_config_key_dup_normalized:
+ * @key: a key of the schema
+ * @text: a value as a person or program wrote it
+ *
+ * Checks @text (surrounding whitespace allowed) against the type of @key and
+ * returns the way it is written to the file: `true`/`false`, a plain decimal
+ * number, the choice as the schema spells it, or the string without
+ * surrounding whitespace.
+ *
+ * Returns: (transfer full) (nullable): the normalized value, or %NULL if @text is
+ *   not valid for @key
+ */
+char *
+tw_config_key_dup_normalized (const TwConfigKey *key,
+                              const char        *text)
+{
+  g_autofree char *stripped = NULL;
+  TwConfigValue value;
+
+  g_return_val_if_fail (key != NULL, NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  stripped = g_strstrip (g_strdup (text));
+  if (!tw_config_key_parse (key, stripped, &value))
+    return NULL;
+
+  switch (key->type)
+    {
+    case TW_CONFIG_TYPE_BOOLEAN:
+      return g_strdup (value.boolean ? "true" : "false");
+    case TW_CONFIG_TYPE_INT:
+      return g_strdup_printf ("%d", value.integer);
+    case TW_CONFIG_TYPE_ENUM:
+      return g_strdup (value.string);
+    case TW_CONFIG_TYPE_STRING:
+      return g_steal_pointer (&stripped);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/**
+ * tw_config_key_dup_allowed:
+ * @key: a key of the schema
+ *
+ * Describes the values @key accepts, for messages such as “expected true or false”.
+ *
+ * Returns: (transfer full): a translated phrase, such as “true or false”
+ */
+char *
+tw_config_key_dup_allowed (const TwConfigKey *key)
+{
+  g_autofree char *choices = NULL;
+
+  g_return_val_if_fail (key != NULL, NULL);
+
+  switch (key->type)
+    {
+    case TW_CONFIG_TYPE_BOOLEAN:
+      /* Translators: the values a setting accepts; “true” and “false” are
+       * written as is in the file and must not be translated */
+      return g_strdup (_("true or false"));
+    case TW_CONFIG_TYPE_INT:
+      /* Translators: the values a setting accepts */
+      return g_strdup_printf (_("a whole number from %d to %d"), key->min, key->max);
+    case TW_CONFIG_TYPE_ENUM:
+      choices = g_strjoinv (", ", (char **) key->choices);
+      /* Translators: the values a setting accepts; %s is a list of words written
+       * as is in the file, such as “info, success, warning” */
+      return g_strdup_printf (_("one of %s"), choices);
+    case TW_CONFIG_TYPE_STRING:
+      /* Translators: the values a setting accepts */
+      return g_strdup (_("one line of text"));
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/**
+ * tw_config_schema_dup_default_text:
+ *
+ * Builds the config file written on first start: a header saying what the file
+ * is, then every group with each of its keys commented out at its default value,
+ * after its description. It is valid and yields every default, with or without
+ * the keys commented out.
+ *
+ * Returns: (transfer full): the text, in the user's language
+ */
+char *
+tw_config_schema_dup_default_text (void)
+{
+  GString *out = g_string_new (NULL);
+  guint g;
+  guint k;
+
+  /* Translators: the header of the config file; keep lines under 78 characters */
+  append_comment (out, _("Trainwatch settings."));
+  g_string_append (out, "#\n");
+  append_comment (out, _("The Trainwatch daemon reads this file when it starts and reloads it "
+                         "whenever it changes, so there is no need to restart anything after "
+                         "an edit. A value that is not valid is reported with its line number "
+                         "and its default is used instead. Trainwatch only writes to this "
+                         "file when you change a setting in its preferences, and then it "
+                         "keeps your comments and layout."));
+  g_string_append (out, "#\n");
+  append_comment (out, _("Each setting below is commented out and shows its default value. "
+                         "To change one, remove the “#” in front of it and edit the value. "
+                         "Passwords and webhook addresses are not kept here but in the "
+                         "system keyring."));
+
+  for (g = 0; g < G_N_ELEMENTS (groups); g++)
+    {
+      g_string_append_printf (out, "\n[%s]\n", groups[g].name);
+      append_comment (out, _(groups[g].doc));
+
+      for (k = 0; k < G_N_ELEMENTS (keys); k++)
+        {
+          g_autofree char *allowed = NULL;
+          g_autofree char *allowed_line = NULL;
+
+          if (strcmp (keys[k].group, groups[g].name) != 0)
+            continue;
+
+          allowed = tw_config_key_dup_allowed (&keys[k]);
+          /* Translators: %s is a description of the values, such as “true or false” */
+          allowed_line = g_strdup_printf (_("Allowed values: %s."), allowed);
+
+          g_string_append_c (out, '\n');
+          append_comment (out, _(keys[k].doc));
+          append_comment (out, allowed_line);
+          g_string_append_printf (out, "# %s = %s\n", keys[k].key, keys[k].default_value);
+        }
+    }
+
+  return g_string_free (out, FALSE);
+}

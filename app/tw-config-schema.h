@@ -1,0 +1,60 @@
+/* tw-config-schema.h — every group and key of the config file, with types, defaults and docs
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  TW_CONFIG_TYPE_BOOLEAN,
+  TW_CONFIG_TYPE_INT,
+  TW_CONFIG_TYPE_ENUM,
+  TW_CONFIG_TYPE_STRING,
+} TwConfigType;
+
+typedef struct
+{
+  const char *name;
+  const char *doc;  /* untranslated (N_()); pass through _() to show it */
+} TwConfigGroup;
+
+typedef struct
+{
+  const char         *group;
+  const char         *key;
+  TwConfigType        type;
+  const char         *default_value;  /* as written in the file */
+  int                 min;            /* TW_CONFIG_TYPE_INT */
+  int                 max;            /* TW_CONFIG_TYPE_INT */
+  const char * const *choices;        /* TW_CONFIG_TYPE_ENUM: NULL-terminated */
+  const char         *doc;            /* untranslated (N_()); pass through _() to show it */
+} TwConfigKey;
+
+/* A value parsed from its text; which member is set follows the key's type. */
+typedef struct
+{
+  gboolean    boolean;  /* TW_CONFIG_TYPE_BOOLEAN */
+  int         integer;  /* TW_CONFIG_TYPE_INT; TW_CONFIG_TYPE_ENUM: index into choices */
+  const char *string;   /* TW_CONFIG_TYPE_ENUM: the canonical choice (static);
+                         * TW_CONFIG_TYPE_STRING: the text passed in (borrowed) */
+} TwConfigValue;
+
+const TwConfigGroup *tw_config_schema_get_groups       (guint              *n_groups);
+const TwConfigKey   *tw_config_schema_get_keys         (guint              *n_keys);
+gboolean             tw_config_schema_has_group        (const char         *group);
+int                  tw_config_schema_find_key         (const char         *group,
+                                                        const char         *key);
+
+gboolean             tw_config_key_parse               (const TwConfigKey  *key,
+                                                        const char         *text,
+                                                        TwConfigValue      *out_value);
+char                *tw_config_key_dup_normalized      (const TwConfigKey  *key,
+                                                        const char         *text);
+char                *tw_config_key_dup_allowed         (const TwConfigKey  *key);
+
+char                *tw_config_schema_dup_default_text (void);
+
+G_END_DECLS

@@ -1,0 +1,34 @@
+/* tw-router.h — decides which channels hear about an event
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "tw-channel.h"
+#include "tw-event.h"
+#include "tw-job.h"
+
+G_BEGIN_DECLS
+
+#define TW_TYPE_ROUTER (tw_router_get_type ())
+G_DECLARE_FINAL_TYPE (TwRouter, tw_router, TW, ROUTER, GObject)
+
+TwRouter  *tw_router_new                (void);
+void       tw_router_add_channel        (TwRouter   *self,
+                                         TwChannel  *channel);
+TwChannel *tw_router_get_channel        (TwRouter   *self,
+                                         const char *id);
+GPtrArray *tw_router_get_channels       (TwRouter   *self);
+void       tw_router_set_channel_enabled (TwRouter  *self,
+                                         const char *id,
+                                         gboolean    enabled);
+void       tw_router_set_min_level      (TwRouter   *self,
+                                         const char *id,
+                                         TwLevel     level);
+GPtrArray *tw_router_route              (TwRouter   *self,
+                                         TwEvent    *event,
+                                         TwJob      *job,
+                                         gint64      now_unix_usec);
+
+G_END_DECLS
