@@ -1,0 +1,136 @@
+/* test-command.c — parsing the trainwatch command line
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "tw-command.h"
+
+typedef struct
+{
+  const char    *args;      /* space-separated; '_' stands for a space inside one argument */
+  gboolean       ok;
+  TwCommandKind  kind;
+  TwLevel        level;
+  const char    *job;
+  const char    *title;
+  const char    *body;
+  gboolean       json;
+} Case;
+
+static const Case cases[] = {
+  { "", TRUE, TW_COMMAND_START, TW_LEVEL_INFO },
+  { "--daemon", TRUE, TW_COMMAND_DAEMON, TW_LEVEL_INFO },
+  { "--version", TRUE, TW_COMMAND_VERSION, TW_LEVEL_INFO },
+  { "--help", TRUE, TW_COMMAND_HELP, TW_LEVEL_INFO },
+  { "help", TRUE, TW_COMMAND_HELP, TW_LEVEL_INFO },
+  { "help send", TRUE, TW_COMMAND_HELP, TW_LEVEL_INFO },
+  { "send --help", TRUE, TW_COMMAND_HELP, TW_LEVEL_INFO },
+  { "status", TRUE, TW_COMMAND_STATUS, TW_LEVEL_INFO },
+  { "status --json", TRUE, TW_COMMAND_STATUS, TW_LEVEL_INFO, NULL, NULL, NULL, TRUE },
+  { "quit", TRUE, TW_COMMAND_QUIT, TW_LEVEL_INFO },
+  { "send Done", TRUE, TW_COMMAND_SEND, TW_LEVEL_INFO, NULL, "Done", NULL },
+  { "send --level error Run_failed CUDA_<b>out</b>_of_memory_&_more", TRUE, TW_COMMAND_SEND,
+    TW_LEVEL_ERROR, NULL, "Run failed", "CUDA <b>out</b> of memory & more" },
+  { "send --level=critical --job resnet50 T B", TRUE, TW_COMMAND_SEND, TW_LEVEL_CRITICAL, "resnet50", "T", "B" },
+  { "send -l success -j r T", TRUE, TW_COMMAND_SEND, TW_LEVEL_SUCCESS, "r", "T", NULL },
+  { "send -- --not-an-option", TRUE, TW_COMMAND_SEND, TW_LEVEL_INFO, NULL, "--not-an-option", NULL },
+  { "send", FALSE },
+  { "send T B C", FALSE },
+  { "send --level loud T", FALSE },
+  { "send --job  T", FALSE },
+  { "send --bogus T", FALSE },
+  { "status extra", FALSE },
+  { "status --bogus", FALSE },
+  { "quit --json", FALSE },
+  { "frobnicate", FALSE },
+  { "help frobnicate", FALSE },
+  { "--version extra", FALSE },
+};
+
+static void
+test_parse (gconstpointer data)
+{
+  const Case *c = data;
+  g_auto(GStrv) words = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(TwCommand) command = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, g_strdup ("trainwatch"));
+  words = g_strsplit (c->args, " ", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      if (words[i][0] == '\0' && c->args[0] == '\0')
+        continue;
+      g_ptr_array_add (argv, g_strdelimit (g_strdup (words[i]), "_", ' '));
+    }
+  /* An empty word between two spaces means an empty argument. */
+  g_ptr_array_add (argv, NULL);
+
+  command = tw_command_parse (argv->len - 1, (const char * const *) argv->pdata, &error);
+  if (!c->ok)
+    {
+      g_assert_null (command);
+      g_assert_error (error, TW_COMMAND_ERROR, TW_COMMAND_ERROR_USAGE);
+      g_assert_nonnull (strstr (error->message, "trainwatch --help"));
+      return;
+    }
+
+  g_assert_no_error (error);
+  g_assert_nonnull (command);
+  g_assert_cmpuint (command->kind, ==, c->kind);
+  g_assert_cmpuint (command->level, ==, c->level);
+  g_assert_cmpstr (command->job, ==, c->job);
+  g_assert_cmpstr (command->title, ==, c->title);
+  g_assert_cmpstr (command->body, ==, c->body);
+  g_assert_cmpint (command->json, ==, c->json);
+  if (command->kind == TW_COMMAND_HELP)
+    g_assert_cmpuint (strlen (command->help), >, 20);
+}
+
+static void
+test_help_lists_commands (void)
+{
+  const char * const argv[] = { "trainwatch", "--help", NULL };
+  g_autoptr(TwCommand) command = tw_command_parse (2, argv, NULL);
+
+  g_assert_nonnull (command);
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *name = (const char *[]) { "send", "status", "quit" }[i];
+
+      g_assert_nonnull (strstr (command->help, name));
+    }
+}
+
+static void
+test_help_send_lists_options (void)
+{
+  const char * const argv[] = { "trainwatch", "help", "send", NULL };
+  g_autoptr(TwCommand) command = tw_command_parse (3, argv, NULL);
+
+  g_assert_nonnull (command);
+  g_assert_nonnull (strstr (command->help, "--level"));
+  g_assert_nonnull (strstr (command->help, "--job"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/command/parse/%u", i);
+
+      g_test_add_data_func (path, &cases[i], test_parse);
+    }
+  g_test_add_func ("/command/help/lists-commands", test_help_lists_commands);
+  g_test_add_func ("/command/help/send-lists-options", test_help_send_lists_options);
+
+  return g_test_run ();
+}

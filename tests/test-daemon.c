@@ -1,0 +1,723 @@
+/* test-daemon.c — the real trainwatch binary on a private bus with a real notification server
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+
+#include "tw-test-util.h"
+
+/* A command that takes longer than this is hung, not slow. */
+#define COMMAND_DEADLINE_MS 30000
+
+typedef struct
+{
+  GTestDBus       *bus;
+  GDBusConnection *connection;
+  TwTestNotifyd   *notifyd;
+  char           **env;
+  char            *config_path;
+  char            *state_dir;
+} Fixture;
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+  gint64 elapsed_us;
+} Result;
+
+static void
+result_clear (Result *result)
+{
+  g_clear_pointer (&result->out, g_free);
+  g_clear_pointer (&result->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+typedef struct
+{
+  gboolean     done;
+  GSubprocess *process;
+  GBytes      *out;
+  GBytes      *err;
+  GError      *error;
+} Communicate;
+
+static void
+communicate_cb (GObject      *source,
+                GAsyncResult *res,
+                gpointer      user_data)
+{
+  Communicate *c = user_data;
+
+  g_subprocess_communicate_finish (G_SUBPROCESS (source), res, &c->out, &c->err, &c->error);
+  c->done = TRUE;
+}
+
+static gboolean
+communicate_done (gpointer data)
+{
+  return ((Communicate *) data)->done;
+}
+
+static char *
+bytes_to_string (GBytes *bytes)
+{
+  gsize len = 0;
+  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
+
+  return g_strndup (data != NULL ? data : "", len);
+}
+
+/* Runs the trainwatch binary with @args (NULL-terminated) and waits for it. */
+static void
+run_trainwatch (Fixture    *fx,
+                Result     *result,
+                const char *first_arg,
+                ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  Communicate c = { 0 };
+  const char *arg;
+  gint64 start;
+  va_list ap;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("TW_TEST_TRAINWATCH"));
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_environ (launcher, fx->env);
+
+  start = g_get_monotonic_time ();
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_communicate_async (process, NULL, NULL, communicate_cb, &c);
+  if (!tw_test_wait_until (communicate_done, &c, COMMAND_DEADLINE_MS))
+    {
+      g_subprocess_force_exit (process);
+      g_error ("trainwatch %s did not answer within %d s", first_arg ? first_arg : "",
+               COMMAND_DEADLINE_MS / 1000);
+    }
+  g_assert_no_error (c.error);
+
+  result->elapsed_us = g_get_monotonic_time () - start;
+  result->status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
+  result->out = bytes_to_string (c.out);
+  result->err = bytes_to_string (c.err);
+  g_clear_pointer (&c.out, g_bytes_unref);
+  g_clear_pointer (&c.err, g_bytes_unref);
+  g_test_message ("trainwatch %s -> %d in %.1f ms\nstdout: %s\nstderr: %s", first_arg ? first_arg : "",
+                  result->status, result->elapsed_us / 1000.0, result->out, result->err);
+}
+
+static gboolean
+daemon_owned (Fixture *fx)
+{
+  g_autoptr(GVariant) reply = NULL;
+  gboolean owned = FALSE;
+
+  reply = g_dbus_connection_call_sync (fx->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", DAEMON_BUS_NAME), G_VARIANT_TYPE ("(b)"),
+                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+
+  return owned;
+}
+
+static gboolean
+daemon_gone_cb (gpointer data)
+{
+  return !daemon_owned (data);
+}
+
+static JsonNode *
+status_json (Fixture *fx)
+{
+  g_auto(Result) result = { 0 };
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+
+  run_trainwatch (fx, &result, "status", "--json", NULL);
+  g_assert_cmpint (result.status, ==, 0);
+  root = json_from_string (result.out, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+
+  return root;
+}
+
+typedef struct
+{
+  TwTestNotifyd *notifyd;
+  guint          n;
+} CallCount;
+
+static gboolean
+has_calls_cb (gpointer data)
+{
+  CallCount *count = data;
+  g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (count->notifyd);
+
+  return calls->len >= count->n;
+}
+
+static GPtrArray *
+wait_for_calls (Fixture *fx,
+                guint    n)
+{
+  CallCount count = { fx->notifyd, n };
+
+  g_assert_true (tw_test_wait_until (has_calls_cb, &count, 20000));
+  return tw_test_notifyd_get_notify_calls (fx->notifyd);
+}
+
+static void
+fixture_setup (Fixture       *fx,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *capabilities = data;
+
+  fx->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (fx->bus);
+  fx->connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+
+  if (capabilities != NULL)
+    fx->notifyd = tw_test_notifyd_start (capabilities);
+
+  /* The isolated folders exist only in this process: hand them on. */
+  fx->env = g_get_environ ();
+  fx->env = g_environ_setenv (fx->env, "HOME", g_get_home_dir (), TRUE);
+  fx->env = g_environ_setenv (fx->env, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  fx->env = g_environ_setenv (fx->env, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  fx->env = g_environ_setenv (fx->env, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
+  fx->env = g_environ_setenv (fx->env, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
+  fx->env = g_environ_setenv (fx->env, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
+  fx->env = g_environ_setenv (fx->env, "G_MESSAGES_DEBUG", "tw-app tw-channels", TRUE);
+
+  fx->config_path = g_build_filename (g_get_user_config_dir (), "trainwatch", "trainwatch.conf", NULL);
+  fx->state_dir = g_build_filename (g_get_user_state_dir (), "trainwatch", NULL);
+}
+
+static void
+assert_daemon_log_clean (Fixture *fx)
+{
+  g_autofree char *log_path = g_build_filename (fx->state_dir, "daemon.log", NULL);
+  g_autofree char *log = NULL;
+
+  if (!g_file_get_contents (log_path, &log, NULL, NULL))
+    return;
+
+  g_test_message ("daemon.log:\n%s", log);
+  g_assert_null (strstr (log, "Sanitizer"));
+  g_assert_null (strstr (log, "runtime error:"));
+  g_assert_null (strstr (log, "CRITICAL"));
+  g_assert_null (strstr (log, "WARNING"));
+}
+
+static void
+fixture_teardown (Fixture       *fx,
+                  gconstpointer  data)
+{
+  if (daemon_owned (fx))
+    {
+      g_auto(Result) result = { 0 };
+
+      run_trainwatch (fx, &result, "quit", NULL);
+      g_assert_true (tw_test_wait_until (daemon_gone_cb, fx, 20000));
+    }
+
+  assert_daemon_log_clean (fx);
+
+  g_clear_pointer (&fx->notifyd, tw_test_notifyd_stop);
+  g_clear_object (&fx->connection);
+  g_test_dbus_down (fx->bus);
+  g_clear_object (&fx->bus);
+  g_clear_pointer (&fx->env, g_strfreev);
+  g_clear_pointer (&fx->config_path, g_free);
+  g_clear_pointer (&fx->state_dir, g_free);
+}
+
+static JsonObject *
+find_event (JsonNode   *status,
+            const char *title)
+{
+  JsonArray *events = json_object_get_array_member (json_node_get_object (status), "events");
+
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonObject *event = json_array_get_object_element (events, i);
+
+      if (g_strcmp0 (json_object_get_string_member (event, "title"), title) == 0)
+        return event;
+    }
+
+  return NULL;
+}
+
+static void
+test_start_send_status_quit (Fixture       *fx,
+                             gconstpointer  data)
+{
+  g_autoptr(GPtrArray) calls = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  JsonObject *event;
+  GVariant *call;
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    g_assert_nonnull (strstr (result.out, "Trainwatch started"));
+    /* It returned, and the daemon is on the bus. */
+    g_assert_true (daemon_owned (fx));
+  }
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    g_assert_nonnull (strstr (result.out, "already running"));
+  }
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "send", "--level", "error", "Run failed", "CUDA <b>out</b> of memory & more",
+                    NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+
+  calls = wait_for_calls (fx, 1);
+  g_assert_cmpuint (calls->len, ==, 1);
+  call = g_ptr_array_index (calls, 0);
+  g_assert_cmpstr (tw_test_notify_call_get_summary (call), ==, "Run failed");
+  g_assert_cmpstr (tw_test_notify_call_get_body (call), ==, "CUDA &lt;b&gt;out&lt;/b&gt; of memory &amp; more");
+  g_assert_cmpuint (tw_test_notify_call_get_urgency (call), ==, 2);
+
+  status = status_json (fx);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (status), "running"));
+  event = find_event (status, "Run failed");
+  g_assert_nonnull (event);
+  g_assert_cmpstr (json_object_get_string_member (event, "level"), ==, "error");
+  g_assert_cmpstr (json_object_get_string_member (event, "kind"), ==, "message");
+  g_assert_cmpstr (json_object_get_string_member (event, "body"), ==, "CUDA <b>out</b> of memory & more");
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "quit", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    g_assert_true (tw_test_wait_until (daemon_gone_cb, fx, 20000));
+  }
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "status", NULL);
+    g_assert_cmpint (result.status, ==, 3);
+    g_assert_nonnull (strstr (result.out, "not running"));
+  }
+}
+
+static void
+test_same_job_replaced (Fixture       *fx,
+                        gconstpointer  data)
+{
+  g_autoptr(GPtrArray) calls = NULL;
+  const char *titles[] = { "epoch 1", "epoch 2", "other run" };
+  const char *jobs[] = { "resnet50", "resnet50", "bert" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+    {
+      g_auto(Result) result = { 0 };
+
+      run_trainwatch (fx, &result, "send", "--job", jobs[i], titles[i], NULL);
+      g_assert_cmpint (result.status, ==, 0);
+      g_ptr_array_unref (wait_for_calls (fx, i + 1));
+    }
+
+  calls = tw_test_notifyd_get_notify_calls (fx->notifyd);
+  g_assert_cmpuint (calls->len, ==, 3);
+  g_assert_cmpuint (tw_test_notify_call_get_replaces_id (g_ptr_array_index (calls, 0)), ==, 0);
+  /* dbusmock numbers notifications from 1: the second updates the first. */
+  g_assert_cmpuint (tw_test_notify_call_get_replaces_id (g_ptr_array_index (calls, 1)), ==, 1);
+  g_assert_cmpstr (tw_test_notify_call_get_summary (g_ptr_array_index (calls, 1)), ==, "epoch 2");
+  g_assert_cmpuint (tw_test_notify_call_get_replaces_id (g_ptr_array_index (calls, 2)), ==, 0);
+}
+
+static gboolean
+job_snoozed_cb (gpointer data)
+{
+  Fixture *fx = data;
+  g_autoptr(JsonNode) status = status_json (fx);
+  JsonArray *jobs = json_object_get_array_member (json_node_get_object (status), "jobs");
+
+  for (guint i = 0; i < json_array_get_length (jobs); i++)
+    {
+      JsonObject *job = json_array_get_object_element (jobs, i);
+
+      if (g_str_equal (json_object_get_string_member (job, "name"), "resnet50"))
+        return !json_object_get_null_member (job, "snoozed_until");
+    }
+
+  return FALSE;
+}
+
+static void
+test_action_snooze (Fixture       *fx,
+                    gconstpointer  data)
+{
+  g_autoptr(GPtrArray) calls = NULL;
+  GVariant *call;
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "send", "--job", "resnet50", "50 % done", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+  calls = wait_for_calls (fx, 1);
+  call = g_ptr_array_index (calls, 0);
+  g_assert_true (tw_test_notify_call_has_action (call, "snooze"));
+  /* A run known only from `send` has no log to open. */
+  g_assert_false (tw_test_notify_call_has_action (call, "open-log"));
+
+  tw_test_notifyd_emit_action (fx->notifyd, 1, "snooze");
+  g_assert_true (tw_test_wait_until (job_snoozed_cb, fx, 20000));
+
+  /* Snoozed: the info event is recorded but not shown; the failure is shown. */
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "send", "--job", "resnet50", "75 % done", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "send", "--level", "error", "--job", "resnet50", "Run failed", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+  g_clear_pointer (&calls, g_ptr_array_unref);
+  calls = wait_for_calls (fx, 2);
+  g_assert_cmpuint (calls->len, ==, 2);
+  g_assert_cmpstr (tw_test_notify_call_get_summary (g_ptr_array_index (calls, 1)), ==, "Run failed");
+
+  {
+    g_autoptr(JsonNode) status = status_json (fx);
+
+    g_assert_nonnull (find_event (status, "75 % done"));
+  }
+}
+
+static gboolean
+last_summary_is_hang_2_cb (gpointer data)
+{
+  g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (data);
+
+  return calls->len > 0 &&
+         g_strcmp0 (tw_test_notify_call_get_summary (g_ptr_array_index (calls, calls->len - 1)),
+                    "during the hang 2") == 0;
+}
+
+static void
+test_hung_server (Fixture       *fx,
+                  gconstpointer  data)
+{
+  GPid pid = tw_test_notifyd_get_pid (fx->notifyd);
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "send", "--job", "r", "before the hang", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    g_ptr_array_unref (wait_for_calls (fx, 1));
+  }
+
+  g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+
+  /* The daemon keeps answering while the server is stopped. The deadline
+   * in run_trainwatch only catches a hang; the times are in the log. */
+  {
+    g_auto(Result) first = { 0 };
+    g_auto(Result) second = { 0 };
+    g_auto(Result) status = { 0 };
+
+    run_trainwatch (fx, &first, "send", "--job", "r", "during the hang 1", NULL);
+    g_assert_cmpint (first.status, ==, 0);
+    run_trainwatch (fx, &second, "send", "--job", "r", "during the hang 2", NULL);
+    g_assert_cmpint (second.status, ==, 0);
+    run_trainwatch (fx, &status, "status", NULL);
+    g_assert_cmpint (status.status, ==, 0);
+    g_assert_nonnull (strstr (status.out, "during the hang 2"));
+    g_test_message ("while stopped: send %.0f ms, send %.0f ms, status %.0f ms",
+                    first.elapsed_us / 1000.0, second.elapsed_us / 1000.0, status.elapsed_us / 1000.0);
+  }
+
+  g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
+
+  /* The newest state of the run arrives once the server is back. */
+  g_assert_true (tw_test_wait_until (last_summary_is_hang_2_cb, fx->notifyd, 60000));
+}
+
+static void
+test_no_server (Fixture       *fx,
+                gconstpointer  data)
+{
+  g_autoptr(JsonNode) status = NULL;
+  JsonObject *desktop;
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "send", "--level", "critical", "Nobody listens", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+
+  status = status_json (fx);
+  g_assert_nonnull (find_event (status, "Nobody listens"));
+  desktop = json_object_get_object_member (json_object_get_object_member (json_node_get_object (status),
+                                                                          "channels"),
+                                           "desktop");
+  g_assert_nonnull (desktop);
+  g_assert_false (json_object_get_boolean_member (desktop, "available"));
+}
+
+static void
+test_invalid_config (Fixture       *fx,
+                     gconstpointer  data)
+{
+  g_autofree char *dir = g_path_get_dirname (fx->config_path);
+  g_autofree char *after = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  g_autofree char *expected = NULL;
+  JsonArray *problems;
+  JsonObject *problem;
+  const char contents[] =
+    "# my settings\n"
+    "[desktop]\n"
+    "enabled = true\n"
+    "sound = maybe\n";
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (fx->config_path, contents, -1, NULL));
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    expected = g_strdup_printf ("%s:4:", fx->config_path);
+    g_assert_nonnull (strstr (result.err, expected));
+    g_assert_nonnull (strstr (result.err, "sound"));
+  }
+
+  status = status_json (fx);
+  problems = json_object_get_array_member (json_object_get_object_member (json_node_get_object (status),
+                                                                          "config"),
+                                           "problems");
+  g_assert_cmpuint (json_array_get_length (problems), ==, 1);
+  problem = json_array_get_object_element (problems, 0);
+  g_assert_cmpstr (json_object_get_string_member (problem, "file"), ==, fx->config_path);
+  g_assert_cmpint (json_object_get_int_member (problem, "line"), ==, 4);
+  g_assert_cmpstr (json_object_get_string_member (problem, "key"), ==, "sound");
+
+  g_assert_true (g_file_get_contents (fx->config_path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, contents);
+}
+
+static gboolean
+config_problem_on_line_3_cb (gpointer data)
+{
+  Fixture *fx = data;
+  g_autoptr(JsonNode) status = status_json (fx);
+  JsonObject *config = json_object_get_object_member (json_node_get_object (status), "config");
+  JsonArray *problems = json_object_get_array_member (config, "problems");
+
+  return json_array_get_length (problems) == 1 &&
+         json_object_get_int_member (json_array_get_object_element (problems, 0), "line") == 3;
+}
+
+static void
+test_config_reloaded (Fixture       *fx,
+                      gconstpointer  data)
+{
+  g_autofree char *tmp_path = g_strconcat (fx->config_path, ".new", NULL);
+  g_autoptr(GPtrArray) calls = NULL;
+  /* Raises the desktop's threshold; the bad key on line 3 shows the reload. */
+  const char contents[] =
+    "[desktop]\n"
+    "min-level = error\n"
+    "volume = 11\n";
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+  /* The first start wrote the documented default file. */
+  g_assert_true (g_file_test (fx->config_path, G_FILE_TEST_IS_REGULAR));
+
+  /* Saved the way editors do: a new file renamed over the old one. */
+  g_assert_true (g_file_set_contents (tmp_path, contents, -1, NULL));
+  g_assert_cmpint (g_rename (tmp_path, fx->config_path), ==, 0);
+  g_assert_true (tw_test_wait_until (config_problem_on_line_3_cb, fx, 20000));
+
+  {
+    g_auto(Result) info = { 0 };
+    g_auto(Result) error = { 0 };
+
+    run_trainwatch (fx, &info, "send", "--level", "warning", "below the threshold", NULL);
+    g_assert_cmpint (info.status, ==, 0);
+    run_trainwatch (fx, &error, "send", "--level", "error", "at the threshold", NULL);
+    g_assert_cmpint (error.status, ==, 0);
+  }
+
+  calls = wait_for_calls (fx, 1);
+  g_assert_cmpuint (calls->len, ==, 1);
+  g_assert_cmpstr (tw_test_notify_call_get_summary (g_ptr_array_index (calls, 0)), ==, "at the threshold");
+}
+
+static void
+test_history_survives_restart (Fixture       *fx,
+                               gconstpointer  data)
+{
+  g_autoptr(JsonNode) status = NULL;
+  JsonObject *event;
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "send", "--level", "success", "--job", "bert", "Run completed", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "quit", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    g_assert_true (tw_test_wait_until (daemon_gone_cb, fx, 20000));
+  }
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    g_assert_nonnull (strstr (result.out, "Trainwatch started"));
+  }
+
+  status = status_json (fx);
+  event = find_event (status, "Run completed");
+  g_assert_nonnull (event);
+  g_assert_cmpstr (json_object_get_string_member (event, "job"), ==, "bert");
+  g_assert_cmpint (json_object_get_int_member (event, "id"), ==, 1);
+}
+
+static void
+test_usage_errors (Fixture       *fx,
+                   gconstpointer  data)
+{
+  g_auto(Result) missing_title = { 0 };
+  g_auto(Result) bad_level = { 0 };
+  g_auto(Result) quit = { 0 };
+
+  run_trainwatch (fx, &missing_title, "send", NULL);
+  g_assert_cmpint (missing_title.status, ==, 2);
+  g_assert_nonnull (strstr (missing_title.err, "trainwatch --help"));
+
+  run_trainwatch (fx, &bad_level, "send", "--level", "loud", "x", NULL);
+  g_assert_cmpint (bad_level.status, ==, 2);
+  g_assert_nonnull (strstr (bad_level.err, "loud"));
+
+  /* Neither started a daemon. */
+  g_assert_false (daemon_owned (fx));
+  run_trainwatch (fx, &quit, "quit", NULL);
+  g_assert_cmpint (quit.status, ==, 0);
+  g_assert_nonnull (strstr (quit.out, "not running"));
+}
+
+static void
+test_help_and_version (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *version_cmd = g_strdup_printf ("%s --version", g_getenv ("TW_TEST_TRAINWATCH"));
+  g_autofree char *help_cmd = g_strdup_printf ("%s --help", g_getenv ("TW_TEST_TRAINWATCH"));
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_assert_true (g_spawn_command_line_sync (version_cmd, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpstr (out, ==, "trainwatch " PACKAGE_VERSION "\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_true (g_spawn_command_line_sync (help_cmd, &out, &err, &status, &error));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (out, "send"));
+  g_assert_nonnull (strstr (out, "status"));
+  g_assert_nonnull (strstr (out, "quit"));
+}
+
+static void
+test_links_no_gtk (void)
+{
+  g_autofree char *cmd = g_strdup_printf ("ldd %s", g_getenv ("TW_TEST_TRAINWATCH"));
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_assert_true (g_spawn_command_line_sync (cmd, &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "libglib-2.0"));
+  g_assert_null (strstr (out, "libgtk"));
+  g_assert_null (strstr (out, "libgdk-"));   /* GDK 3; gdk-pixbuf (libnotify) is not GTK */
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const char *caps = "body body-markup actions";
+
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/daemon/help-and-version", test_help_and_version);
+  g_test_add_func ("/daemon/links-no-gtk", test_links_no_gtk);
+  g_test_add ("/daemon/start-send-status-quit", Fixture, caps, fixture_setup, test_start_send_status_quit,
+              fixture_teardown);
+  g_test_add ("/daemon/same-job-replaced", Fixture, caps, fixture_setup, test_same_job_replaced,
+              fixture_teardown);
+  g_test_add ("/daemon/action-snooze", Fixture, caps, fixture_setup, test_action_snooze, fixture_teardown);
+  g_test_add ("/daemon/hung-server", Fixture, caps, fixture_setup, test_hung_server, fixture_teardown);
+  g_test_add ("/daemon/no-server", Fixture, NULL, fixture_setup, test_no_server, fixture_teardown);
+  g_test_add ("/daemon/invalid-config", Fixture, caps, fixture_setup, test_invalid_config, fixture_teardown);
+  g_test_add ("/daemon/config-reloaded", Fixture, caps, fixture_setup, test_config_reloaded, fixture_teardown);
+  g_test_add ("/daemon/history-survives-restart", Fixture, caps, fixture_setup, test_history_survives_restart,
+              fixture_teardown);
+  g_test_add ("/daemon/usage-errors", Fixture, caps, fixture_setup, test_usage_errors, fixture_teardown);
+
+  return g_test_run ();
+}
