@@ -1017,13 +1017,15 @@ static void
 test_untrusted_text (void)
 {
   Fixture fx;
-  GString *long_title = g_string_new (NULL);
-  GString *long_body = g_string_new (NULL);
+  GString *long_title;
+  GString *long_body;
   GVariant *call;
 
   if (run_in_subprocess ())
     return;
 
+  long_title = g_string_new (NULL);
+  long_body = g_string_new (NULL);
   for (guint i = 0; i < 200; i++)
     g_string_append (long_title, "é");
   for (guint i = 0; i < 3000; i++)
