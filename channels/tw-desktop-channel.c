@@ -241,6 +241,12 @@ cap_text (const char *text,
   return g_strconcat (valid, ellipsis, NULL);
 }
 
+static gint32
+get_percent (double progress)
+{
+  return (gint32) CLAMP (lround (progress * 100.0), 0, 100);
+}
+
 static gboolean
 is_critical (TwLevel level)
 {
@@ -618,8 +624,7 @@ apply_request (Worker             *self,
                                 sound ? NULL : g_variant_new_boolean (TRUE));
   notify_notification_set_hint (notification, "value",
                                 request->progress >= 0.0
-                                ? g_variant_new_int32 ((gint32) CLAMP (lround (request->progress * 100.0),
-                                                                       0, 100))
+                                ? g_variant_new_int32 (get_percent (request->progress))
                                 : NULL);
 
   notify_notification_clear_actions (notification);

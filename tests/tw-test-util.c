@@ -71,7 +71,8 @@ owned_by_mock_cond (gpointer data)
 {
   TwTestNotifyd *self = data;
 
-  return has_exited (self) || get_name_owner_pid (self->connection, NOTIFICATIONS_NAME) == self->pid;
+  return has_exited (self) ||
+         get_name_owner_pid (self->connection, NOTIFICATIONS_NAME) == self->pid;
 }
 
 static gboolean
