@@ -1,0 +1,363 @@
+/* tw-extract-progress.c — the progress and metric parsers' front: per-stream state,
+ * Keras lines, plain prints, and the dispatch over all parsers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "tw-extract-progress.h"
+
+#include <string.h>
+
+#include "tw-extract-private.h"
+
+/* Case-insensitive strstr; lines are short enough for the naive loop. */
+static const char *
+find_ci (const char *hay,
+         const char *needle)
+{
+  gsize n = strlen (needle);
+  char first = g_ascii_tolower (needle[0]);
+
+  for (; *hay != '\0'; hay++)
+    if (g_ascii_tolower (*hay) == first && g_ascii_strncasecmp (hay, needle, n) == 0)
+      return hay;
+  return NULL;
+}
+
+/**
+ * tw_progress_state_init:
+ * @state: (out caller-allocates): the state to reset
+ *
+ * Resets what the progress parsers remember to the start of a stream.
+ */
+void
+tw_progress_state_init (TwProgressState *state)
+{
+  g_return_if_fail (state != NULL);
+
+  memset (state, 0, sizeof *state);
+}
+
+/**
+ * tw_extract_keras:
+ * @line: one clean, NUL-terminated line
+ * @offset: the line's byte offset in the stream
+ * @out: array of #TwObservation to append to
+ *
+ * Parses a Keras progress line (`100/100 ━━━━ 2s 15ms/step - accuracy: 0.91 - loss:
+ * 0.23`, or Keras 2's `[=====] - ETA: 1s - loss: 0.23`) into a PROGRESS and METRICs.
+ * (`Epoch 3/10` alone is left to tw_extract_generic().)
+ *
+ * Returns: %TRUE when @line was a Keras progress line
+ */
+gboolean
+tw_extract_keras (const char *line,
+                  guint64     offset,
+                  GArray     *out)
+{
+  const char *q = tw_extract_skip_spaces (line);
+  const char *e = NULL;
+  const char *step;
+  gint64 n, total;
+  double rate = 0, remaining = -1;
+  TwObservation *o;
+
+  if ((n = tw_extract_parse_int (q, &e)) < 0 || *e != '/' ||
+      (total = tw_extract_parse_int (e + 1, &e)) < 0 ||
+      *e != ' ')
+    return FALSE;
+  step = strstr (e, "/step");
+  if (step == NULL && strstr (e, " - ") == NULL)
+    return FALSE;
+
+  if (step != NULL)
+    {
+      const char *u = step;
+      double scale = 1;
+
+      /* back over "15ms" */
+      while (u > e && g_ascii_isalpha (u[-1]))
+        u--;
+      if (strncmp (u, "ms", 2) == 0)
+        scale = 1e-3;
+      else if (strncmp (u, "us", 2) == 0 || strncmp (u, "\xc2\xb5s", 3) == 0)
+        scale = 1e-6;
+      while (u > e && (g_ascii_isdigit (u[-1]) || u[-1] == '.'))
+        u--;
+      if (g_ascii_isdigit (*u))
+        {
+          double per_step = g_ascii_strtod (u, NULL) * scale;
+
+          rate = per_step > 0 ? 1.0 / per_step : 0;
+        }
+    }
+  q = strstr (e, "ETA: ");
+  if (q != NULL)
+    {
+      double v;
+
+      q += 5;
+      if (tw_extract_parse_clock (q, &v, &e) && *e == ':')
+        remaining = v;
+      else if (g_ascii_isdigit (*q))
+        {
+          v = g_ascii_strtod (q, (char **) &e);
+          remaining = *e == 's' ? v : (*e == 'm' ? v * 60 : (*e == 'h' ? v * 3600 : -1));
+        }
+      else if (tw_extract_parse_clock (q, &v, &e))
+        remaining = v;
+    }
+
+  o = tw_extract_push (out, TW_OBSERVATION_PROGRESS, offset);
+  o->n = n;
+  o->total = total;
+  o->rate = rate;
+  o->remaining = remaining;
+
+  for (q = strstr (line, " - "); q != NULL; q = strstr (q, " - "))
+    {
+      const char *name = q + 3;
+      const char *name_end = name;
+      double value;
+
+      while (tw_extract_is_ident_char (*name_end))
+        name_end++;
+      q = name_end;
+      if (name_end > name && *name_end == ':' &&
+          tw_extract_parse_number (tw_extract_skip_spaces (name_end + 1), &value, &e))
+        {
+          tw_extract_add_metric (out, offset, name, name_end - name, value, FALSE);
+          q = e;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+is_marker_word (const char *p,
+                gsize       len,
+                gboolean   *is_epoch)
+{
+  *is_epoch = len == 5 && g_ascii_strncasecmp (p, "epoch", 5) == 0;
+  return *is_epoch ||
+         (len == 4 && (g_ascii_strncasecmp (p, "step", 4) == 0 ||
+                       g_ascii_strncasecmp (p, "iter", 4) == 0)) ||
+         (len == 9 && g_ascii_strncasecmp (p, "iteration", 9) == 0);
+}
+
+static gboolean
+is_completion (const char *line)
+{
+  static const char * const phrases[] = {
+    "training complete", "training finished", "training done", "finished training",
+  };
+  const char *p = tw_extract_skip_spaces (line);
+  gsize len = strlen (p);
+  gsize i;
+
+  while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '.' || p[len - 1] == '!'))
+    len--;
+  if (len == 4 && g_ascii_strncasecmp (p, "done", 4) == 0)
+    return TRUE;
+  for (i = 0; i < G_N_ELEMENTS (phrases); i++)
+    if (g_ascii_strncasecmp (p, phrases[i], strlen (phrases[i])) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * tw_extract_generic:
+ * @line: one clean, NUL-terminated line
+ * @offset: the line's byte offset in the stream
+ * @out: array of #TwObservation to append to
+ *
+ * Parses what training loops print by hand: completion phrases (`Training complete.`,
+ * `done` alone, `Finished training`) as COMPLETED; `Saved checkpoint to PATH` and
+ * `Saving model checkpoint to PATH` as CHECKPOINT (message: the path); a line with an
+ * `epoch N[/M]`, `step N[/M]` or `iter N[/M]` marker as EPOCH or STEP, and its
+ * `name=value` / `name: value` pairs (and `| name value |` fields) as METRICs. An
+ * EPOCH whose line carries metrics is a summary (sub set: the epoch completed).
+ *
+ * Returns: %TRUE when @line gave an observation
+ */
+gboolean
+tw_extract_generic (const char *line,
+                    guint64     offset,
+                    GArray     *out)
+{
+  const char *q, *e = NULL;
+  guint epoch_index = G_MAXUINT;
+  gboolean have_epoch = FALSE, have_step = FALSE;
+  guint n_metrics = 0;
+  guint start_len = out->len;
+
+  if (is_completion (line))
+    {
+      tw_extract_push (out, TW_OBSERVATION_COMPLETED, offset);
+      return TRUE;
+    }
+
+  q = find_ci (line, "checkpoint");
+  if (q != NULL && find_ci (line, "sav") != NULL && find_ci (line, "sav") < q)
+    {
+      TwObservation *o = tw_extract_push (out, TW_OBSERVATION_CHECKPOINT, offset);
+      const char *path = strstr (q, " to ");
+
+      if (path != NULL)
+        {
+          gsize len;
+
+          path = tw_extract_skip_spaces (path + 4);
+          len = strlen (path);
+          while (len > 0 && (path[len - 1] == ' ' || path[len - 1] == '.'))
+            len--;
+          if (len > 0)
+            o->message = g_strndup (path, len);
+        }
+      return TRUE;
+    }
+
+  /* markers */
+  for (q = line; *q != '\0'; q++)
+    {
+      const char *w = q;
+      gboolean is_epoch;
+      gint64 n, total = 0;
+
+      if (!g_ascii_isalpha (*q) || (q > line && tw_extract_is_ident_char (q[-1])))
+        continue;
+      while (tw_extract_is_ident_char (*q))
+        q++;
+      if (!is_marker_word (w, q - w, &is_epoch) || (is_epoch ? have_epoch : have_step))
+        {
+          q--;
+          continue;
+        }
+      e = q;
+      while (*e == ' ' || *e == ':' || *e == '=' || *e == '#')
+        e++;
+      if ((n = tw_extract_parse_int (e, &e)) < 0)
+        {
+          q--;
+          continue;
+        }
+      if (*e == '/' && g_ascii_isdigit (e[1]))
+        total = tw_extract_parse_int (e + 1, &e);
+      else if (strncmp (e, " of ", 4) == 0 && g_ascii_isdigit (e[4]))
+        total = tw_extract_parse_int (e + 4, &e);
+      if (tw_extract_is_ident_char (*e))
+        {
+          q--;
+          continue;
+        }
+      if (is_epoch)
+        {
+          epoch_index = out->len;
+          have_epoch = TRUE;
+        }
+      else
+        have_step = TRUE;
+      {
+        TwObservationKind kind = is_epoch ? TW_OBSERVATION_EPOCH : TW_OBSERVATION_STEP;
+        TwObservation *o = tw_extract_push (out, kind, offset);
+        o->n = n;
+        o->total = total;
+      }
+      q = e - 1;
+    }
+  if (!have_epoch && !have_step)
+    return FALSE;
+
+  /* metrics */
+  for (q = line; *q != '\0';)
+    {
+      const char *name = q;
+      const char *name_end;
+      const char *v;
+      gboolean is_epoch;
+      double value;
+
+      if (!(g_ascii_isalpha (*q) || *q == '_') || (q > line && tw_extract_is_ident_char (q[-1])))
+        {
+          q++;
+          continue;
+        }
+      while (tw_extract_is_ident_char (*q) || *q == '.' || *q == '/')
+        q++;
+      name_end = q;
+      while (name_end > name && (name_end[-1] == '.' || name_end[-1] == '/'))
+        name_end--;
+      if (is_marker_word (name, name_end - name, &is_epoch) ||
+          tw_extract_is_skipped_metric (name, name_end - name))
+        continue;
+      v = tw_extract_skip_spaces (q);
+      if ((*v == '=' || *v == ':') &&
+          tw_extract_parse_number (tw_extract_skip_spaces (v + 1), &value, &e))
+        {
+          tw_extract_add_metric (out, offset, name, name_end - name, value, FALSE);
+          n_metrics++;
+          q = e;
+        }
+      else if (v > q && tw_extract_parse_number (v, &value, &e))
+        {
+          /* "| loss 0.25 |": a field of its own between bars */
+          const char *before = name;
+          const char *after = tw_extract_skip_spaces (e);
+
+          while (before > line && before[-1] == ' ')
+            before--;
+          if ((before > line && before[-1] == '|') && (*after == '|' || *after == '\0'))
+            {
+              tw_extract_add_metric (out, offset, name, name_end - name, value, FALSE);
+              n_metrics++;
+              q = e;
+            }
+        }
+    }
+
+  if (epoch_index != G_MAXUINT && n_metrics > 0)
+    g_array_index (out, TwObservation, epoch_index).sub = TRUE;
+  return out->len > start_len;
+}
+
+/**
+ * tw_extract_progress_line:
+ * @state: the stream's parser state
+ * @line: one clean, NUL-terminated line
+ * @offset: the line's byte offset in the stream
+ * @out: array of #TwObservation to append to
+ *
+ * Runs the progress and metric parsers on @line, first match wins: tqdm bars,
+ * Hugging Face dicts, Lightning, Keras, then the generic forms; text after a tqdm bar
+ * on the same line is parsed again.
+ *
+ * Returns: %TRUE when @line gave an observation
+ */
+gboolean
+tw_extract_progress_line (TwProgressState *state,
+                          const char      *line,
+                          guint64          offset,
+                          GArray          *out)
+{
+  const char *rest = NULL;
+  gboolean found = FALSE;
+
+  g_return_val_if_fail (state != NULL, FALSE);
+  g_return_val_if_fail (line != NULL, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  /* "…it/s]step 4: loss=47084.9" — a print right after an update, or more updates */
+  while (tw_extract_tqdm (state, line, offset, out, &rest))
+    {
+      found = TRUE;
+      line = rest;
+      if (*tw_extract_skip_spaces (line) == '\0')
+        return TRUE;
+    }
+
+  return tw_extract_hf_dict (line, offset, out) ||
+         tw_extract_lightning (state, line, offset, out) ||
+         tw_extract_keras (line, offset, out) ||
+         tw_extract_generic (line, offset, out) ||
+         found;
+}

@@ -1,0 +1,36 @@
+/* tw-status-file.h — status files that training code or frameworks rewrite: ours, Hugging Face
+ * trainer_state.json and Lightning's metrics.csv, read into observations
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "tw-observation.h"
+
+G_BEGIN_DECLS
+
+#define TW_STATUS_FILE_ERROR (tw_status_file_error_quark ())
+
+typedef enum
+{
+  TW_STATUS_FILE_ERROR_INCOMPLETE,   /* caught mid-write: read it again on the next change */
+  TW_STATUS_FILE_ERROR_INVALID,      /* not a status file of that format */
+} TwStatusFileError;
+
+typedef enum
+{
+  TW_STATUS_FORMAT_TRAINWATCH,
+  TW_STATUS_FORMAT_HF_TRAINER_STATE,
+  TW_STATUS_FORMAT_LIGHTNING_CSV,
+} TwStatusFormat;
+
+GQuark         tw_status_file_error_quark (void);
+TwStatusFormat tw_status_format_for_name  (const char     *basename);
+gboolean       tw_status_file_parse       (TwStatusFormat  format,
+                                           const char     *data,
+                                           gsize           len,
+                                           GArray         *out,
+                                           GError        **error);
+
+G_END_DECLS
