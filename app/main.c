@@ -10,6 +10,7 @@
 #include "tw-application.h"
 #include "tw-client.h"
 #include "tw-command.h"
+#include "tw-inspect.h"
 
 int
 main (int    argc,
@@ -41,6 +42,9 @@ main (int    argc,
     case TW_COMMAND_VERSION:
       g_print ("trainwatch %s\n", PACKAGE_VERSION);
       return 0;
+
+    case TW_COMMAND_INSPECT:
+      return tw_inspect_run (command);
 
     case TW_COMMAND_DAEMON:
       {

@@ -413,6 +413,11 @@ handle_command (TwApplication           *self,
       g_application_command_line_print (cmdline, "trainwatch %s\n", PACKAGE_VERSION);
       return 0;
 
+    case TW_COMMAND_INSPECT:
+      /* The client reads files itself; a forwarded inspect is a version mismatch. */
+      g_application_command_line_printerr (cmdline, _("Run “trainwatch inspect” with this version’s client.\n"));
+      return 2;
+
     case TW_COMMAND_DAEMON:
     default:
       g_application_command_line_printerr (cmdline, _("Trainwatch is already running (process %d).\n"),

@@ -314,6 +314,7 @@ tw_client_run (TwCommand  *command,
           break;
 
         case TW_COMMAND_DAEMON:
+        case TW_COMMAND_INSPECT:
         case TW_COMMAND_HELP:
         case TW_COMMAND_VERSION:
         default:

@@ -23,6 +23,7 @@ typedef struct
 static const CommandInfo commands[] = {
   { "send", N_("TITLE [BODY]"), N_("Show a notification through Trainwatch and record it") },
   { "status", "", N_("Show the daemon’s state, its runs and recent events") },
+  { "inspect", N_("FILE…"), N_("Read a log or status file offline and print what Trainwatch would say") },
   { "quit", "", N_("Stop the daemon") },
   { "help", N_("[COMMAND]"), N_("Show help for a command") },
 };
@@ -224,6 +225,47 @@ parse_simple (TwCommand          *command,
   return TRUE;
 }
 
+static gboolean
+parse_inspect (TwCommand          *command,
+               int                 argc,
+               const char * const *argv,
+               GError            **error)
+{
+  g_auto(GStrv) args = NULL;
+  g_auto(GStrv) rest = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      N_("Print one JSON object per line: each event, then the run"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, NULL },
+    { NULL }
+  };
+  const CommandInfo *info = find_command ("inspect");
+
+  if (has_help_flag (argc, argv))
+    {
+      command->kind = TW_COMMAND_HELP;
+      command->help = command_help (info, entries);
+      return TRUE;
+    }
+
+  context = command_context (info, entries);
+  args = g_new0 (char *, argc + 1);
+  for (int i = 0; i < argc; i++)
+    args[i] = g_strdup (argv[i]);
+  if (!g_option_context_parse_strv (context, &args, &local_error))
+    return usage_error (error, local_error->message);
+  if (rest == NULL || rest[0] == NULL)
+    return usage_error (error, _("“inspect” needs a file."));
+
+  command->kind = TW_COMMAND_INSPECT;
+  command->json = json;
+  command->files = g_steal_pointer (&rest);
+  return TRUE;
+}
+
 /**
  * tw_command_parse:
  * @argc: the number of arguments
@@ -318,6 +360,11 @@ tw_command_parse (int                 argc,
       if (!parse_simple (command, TW_COMMAND_STATUS, "status", TRUE, argc - 1, argv + 1, error))
         return NULL;
     }
+  else if (g_str_equal (verb, "inspect"))
+    {
+      if (!parse_inspect (command, argc - 1, argv + 1, error))
+        return NULL;
+    }
   else if (g_str_equal (verb, "quit"))
     {
       if (!parse_simple (command, TW_COMMAND_QUIT, "quit", FALSE, argc - 1, argv + 1, error))
@@ -350,5 +397,6 @@ tw_command_free (TwCommand *command)
   g_free (command->title);
   g_free (command->body);
   g_free (command->help);
+  g_strfreev (command->files);
   g_free (command);
 }

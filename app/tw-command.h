@@ -25,6 +25,7 @@ typedef enum
   TW_COMMAND_QUIT,
   TW_COMMAND_HELP,
   TW_COMMAND_VERSION,
+  TW_COMMAND_INSPECT,
 } TwCommandKind;
 
 typedef struct
@@ -36,6 +37,7 @@ typedef struct
   char          *title;
   char          *body;
   char          *help;    /* for TW_COMMAND_HELP: the text to print */
+  char         **files;   /* for TW_COMMAND_INSPECT */
 } TwCommand;
 
 GQuark     tw_command_error_quark (void);

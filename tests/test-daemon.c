@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <string.h>
 
 #include "tw-test-util.h"
@@ -696,6 +697,78 @@ test_links_no_gtk (void)
   g_assert_null (strstr (out, "libgdk-"));   /* GDK 3; gdk-pixbuf (libnotify) is not GTK */
 }
 
+static void
+test_inspect_json (void)
+{
+  g_autofree char *log = g_test_build_filename (G_TEST_DIST, "data", "real-runs", "plain_crash.log", NULL);
+  const char *argv[] = { g_getenv ("TW_TEST_TRAINWATCH"), "inspect", "--json", log, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *job = NULL;
+  guint n_events = 0;
+  int status = -1;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (lines[i], &error);
+      JsonObject *object;
+
+      g_assert_no_error (error);
+      object = json_node_get_object (node);
+      if (g_str_equal (json_object_get_string_member (object, "type"), "event"))
+        {
+          n_events++;
+          g_assert_true (json_object_has_member (object, "kind"));
+          g_assert_true (json_object_has_member (object, "level"));
+          g_assert_true (json_object_has_member (object, "title"));
+          g_assert_true (json_object_has_member (object, "body"));
+          g_assert_cmpint (json_object_get_int_member (object, "offset"), >=, 0);
+          g_assert_null (job);   /* the run comes last */
+        }
+      else
+        {
+          g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "job");
+          g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "failed");
+          job = json_object_ref (object);
+        }
+    }
+  g_assert_nonnull (job);
+  g_assert_cmpuint (n_events, >=, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (job, "failure"), "exception"), ==,
+                   "ValueError");
+  g_assert_cmpint (json_object_get_int_member (job, "step"), ==, 81);
+  g_assert_cmpint (json_object_get_int_member (job, "total"), ==, 200);
+  json_object_unref (job);
+}
+
+static void
+test_inspect_errors (void)
+{
+  const char *missing_argv[] = { g_getenv ("TW_TEST_TRAINWATCH"), "inspect", "/nonexistent/train.log", NULL };
+  const char *usage_argv[] = { g_getenv ("TW_TEST_TRAINWATCH"), "inspect", NULL };
+  g_autofree char *err = NULL;
+  g_autofree char *usage_err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) missing_argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                               &err, &status, &error));
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 1);
+  g_assert_nonnull (strstr (err, "/nonexistent/train.log"));
+
+  g_assert_true (g_spawn_sync (NULL, (char **) usage_argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                               &usage_err, &status, &error));
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -706,6 +779,8 @@ main (int    argc,
 
   g_test_add_func ("/daemon/help-and-version", test_help_and_version);
   g_test_add_func ("/daemon/links-no-gtk", test_links_no_gtk);
+  g_test_add_func ("/daemon/inspect/json", test_inspect_json);
+  g_test_add_func ("/daemon/inspect/errors", test_inspect_errors);
   g_test_add ("/daemon/start-send-status-quit", Fixture, caps, fixture_setup, test_start_send_status_quit,
               fixture_teardown);
   g_test_add ("/daemon/same-job-replaced", Fixture, caps, fixture_setup, test_same_job_replaced,
