@@ -13,12 +13,14 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "tw-command.h"
 #include "tw-config.h"
 #include "tw-desktop-channel.h"
 #include "tw-history.h"
+#include "tw-inotify.h"
 #include "tw-job.h"
 #include "tw-router.h"
 
@@ -40,6 +42,7 @@ struct _TwApplication
   TwRouter         *router;
   TwDesktopChannel *desktop;
   GHashTable       *jobs;           /* name → TwJob */
+  TwInotify        *inotify;        /* one instance for every followed file */
   GQueue            recent;         /* of TwEvent, oldest first */
 
   guint             sigterm_id;
@@ -85,6 +88,186 @@ ensure_job (TwApplication *self,
     }
 
   return job;
+}
+
+static void
+job_event_cb (TwJob         *job,
+              TwEvent       *event,
+              TwApplication *self)
+{
+  tw_application_post_event (self, event);
+}
+
+static TwJob *
+find_job_by_path (TwApplication *self,
+                  const char    *path)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_strcmp0 (tw_job_get_log_path (value), path) == 0)
+      return value;
+
+  return NULL;
+}
+
+/* A name from the path: the file's, or its folder's when the file's is generic. */
+static char *
+dup_name_for_path (const char *path)
+{
+  static const char * const generic[] = { "train", "training", "log", "logs", "output", "out", "stdout",
+                                          "stderr", "run", "console", "nohup" };
+  g_autofree char *base = g_path_get_basename (path);
+  char *dot = strchr (base, '.');
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  for (guint i = 0; i < G_N_ELEMENTS (generic); i++)
+    if (g_ascii_strcasecmp (base, generic[i]) == 0)
+      {
+        g_autofree char *dir = g_path_get_dirname (path);
+        g_autofree char *parent = g_path_get_basename (dir);
+
+        if (!g_str_equal (parent, "/") && !g_str_equal (parent, "."))
+          return g_steal_pointer (&parent);
+        break;
+      }
+
+  return g_steal_pointer (&base);
+}
+
+static char *
+dup_unique_name (TwApplication *self,
+                 const char    *wanted)
+{
+  if (!g_hash_table_contains (self->jobs, wanted))
+    return g_strdup (wanted);
+
+  for (guint i = 2; ; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s-%u", wanted, i);
+
+      if (!g_hash_table_contains (self->jobs, name))
+        return g_steal_pointer (&name);
+    }
+}
+
+static TwJob *
+add_followed_job (TwApplication *self,
+                  const char    *name,
+                  const char    *path,
+                  gint64         start_offset)
+{
+  TwJob *job = tw_job_new (name, path);
+
+  g_hash_table_replace (self->jobs, g_strdup (name), job);
+  g_signal_connect_object (job, "event", G_CALLBACK (job_event_cb), self, 0);
+  tw_job_follow (job, self->inotify, start_offset);
+
+  return job;
+}
+
+static int
+handle_watch (TwApplication           *self,
+              TwCommand               *command,
+              GApplicationCommandLine *cmdline)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *wanted = NULL;
+  TwJob *existing;
+
+  if (command->log != NULL)
+    {
+      /* From `trainwatch run`: a new run of that name, its log read from the start. */
+      existing = g_hash_table_lookup (self->jobs, command->job);
+      if (existing != NULL)
+        tw_job_stop_following (existing);
+      add_followed_job (self, command->job, command->log, 0);
+      return 0;
+    }
+
+  if (strpbrk (command->files[0], "*?[") != NULL)
+    {
+      g_application_command_line_printerr (cmdline, "%s\n",
+                                           _("Glob patterns cannot be watched yet; name one file."));
+      return 2;
+    }
+
+  file = g_application_command_line_create_file_for_arg (cmdline, command->files[0]);
+  path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      g_application_command_line_printerr (cmdline, _("“%s” is not a local file.\n"), command->files[0]);
+      return 2;
+    }
+
+  existing = find_job_by_path (self, path);
+  if (existing != NULL && tw_job_is_following (existing))
+    {
+      g_application_command_line_print (cmdline, _("Already watching %s as “%s”.\n"), path,
+                                        tw_job_get_name (existing));
+      return 0;
+    }
+
+  wanted = command->job != NULL ? g_strdup (command->job) : dup_name_for_path (path);
+  name = dup_unique_name (self, wanted);
+  add_followed_job (self, name, path, -1);
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    g_application_command_line_print (cmdline, _("Watching %s as “%s”.\n"), path, name);
+  else
+    g_application_command_line_print (cmdline, _("Waiting for %s to appear; it will be watched as “%s”.\n"),
+                                      path, name);
+  return 0;
+}
+
+static int
+handle_unwatch (TwApplication           *self,
+                TwCommand               *command,
+                GApplicationCommandLine *cmdline)
+{
+  const char *arg = command->files[0];
+  TwJob *job = g_hash_table_lookup (self->jobs, arg);
+  g_autofree char *name = NULL;
+
+  if (job == NULL)
+    {
+      g_autoptr(GFile) file = g_application_command_line_create_file_for_arg (cmdline, arg);
+      g_autofree char *path = g_file_get_path (file);
+
+      job = path != NULL ? find_job_by_path (self, path) : NULL;
+    }
+  if (job == NULL || !tw_job_is_following (job))
+    {
+      g_application_command_line_printerr (cmdline, _("Nothing named or at “%s” is being watched.\n"), arg);
+      return 1;
+    }
+
+  name = g_strdup (tw_job_get_name (job));
+  tw_job_stop_following (job);
+  g_hash_table_remove (self->jobs, name);
+  g_application_command_line_print (cmdline, _("Stopped watching “%s”.\n"), name);
+  return 0;
+}
+
+static int
+handle_run_finished (TwApplication           *self,
+                     TwCommand               *command,
+                     GApplicationCommandLine *cmdline)
+{
+  TwJob *job = g_hash_table_lookup (self->jobs, command->job);
+
+  if (job == NULL)
+    {
+      g_application_command_line_printerr (cmdline, _("No run named “%s”.\n"), command->job);
+      return 1;
+    }
+
+  tw_job_finish_process (job, command->exit_status, command->signal);
+  return 0;
 }
 
 static void
@@ -413,6 +596,16 @@ handle_command (TwApplication           *self,
       g_application_command_line_print (cmdline, "trainwatch %s\n", PACKAGE_VERSION);
       return 0;
 
+    case TW_COMMAND_WATCH:
+      return handle_watch (self, command, cmdline);
+
+    case TW_COMMAND_UNWATCH:
+      return handle_unwatch (self, command, cmdline);
+
+    case TW_COMMAND_RUN_FINISHED:
+      return handle_run_finished (self, command, cmdline);
+
+    case TW_COMMAND_RUN:
     case TW_COMMAND_INSPECT:
       /* The client reads files itself; a forwarded inspect is a version mismatch. */
       g_application_command_line_printerr (cmdline, _("Run “trainwatch inspect” with this version’s client.\n"));
@@ -488,6 +681,14 @@ tw_application_startup (GApplication *application)
   self->history = tw_history_new (history_path);
   load_history (self);
 
+  self->inotify = tw_inotify_new (&error);
+  if (self->inotify == NULL)
+    {
+      /* Followed files are polled instead. */
+      g_message ("%s", error->message);
+      g_clear_error (&error);
+    }
+
   self->router = tw_router_new ();
   self->desktop = tw_desktop_channel_new (PACKAGE_NAME, APP_ID);
   g_signal_connect (self->desktop, "action-invoked", G_CALLBACK (desktop_action_invoked_cb), self);
@@ -512,8 +713,18 @@ tw_application_shutdown (GApplication *application)
   if (self->config != NULL)
     g_signal_handlers_disconnect_by_data (self->config, self);
 
+  if (self->jobs != NULL)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      g_hash_table_iter_init (&iter, self->jobs);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        tw_job_stop_following (value);
+    }
   g_clear_object (&self->router);
   g_clear_object (&self->desktop);
+  g_clear_object (&self->inotify);
   g_clear_object (&self->history);
   g_clear_object (&self->config);
 

@@ -233,9 +233,19 @@ start_daemon (GDBusConnection  *bus,
   return FALSE;
 }
 
-static int
-forward (int    argc,
-         char **argv)
+/**
+ * tw_client_forward:
+ * @argc: the number of arguments
+ * @argv: a trainwatch command line, the program name first
+ *
+ * Sends a command line to the running daemon, which prints its answer on
+ * this process's standard output and error.
+ *
+ * Returns: the daemon's exit status for the command
+ */
+int
+tw_client_forward (int    argc,
+                   char **argv)
 {
   g_autoptr(GApplication) remote = NULL;
 
@@ -252,6 +262,31 @@ print_not_running (TwCommand *command)
     g_print ("{\n  \"running\" : false\n}\n");
   else
     g_print ("%s\n", _("Trainwatch is not running."));
+}
+
+/**
+ * tw_client_ensure_daemon:
+ * @error: return location for a #GError
+ *
+ * Starts the daemon in the background unless it already runs, and waits
+ * until it is on the session bus.
+ *
+ * Returns: %TRUE when the daemon runs
+ */
+gboolean
+tw_client_ensure_daemon (GError **error)
+{
+  g_autoptr(GDBusConnection) bus = NULL;
+  gboolean running;
+
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, error);
+  if (bus == NULL)
+    return FALSE;
+  running = name_has_owner (bus, DAEMON_BUS_NAME, error);
+  if (error != NULL && *error != NULL)
+    return FALSE;
+
+  return running || start_daemon (bus, error);
 }
 
 /**
@@ -303,8 +338,14 @@ tw_client_run (TwCommand  *command,
           g_print ("%s\n", _("Trainwatch is not running."));
           return 0;
 
+        case TW_COMMAND_UNWATCH:
+        case TW_COMMAND_RUN_FINISHED:
+          g_printerr ("%s\n", _("Trainwatch is not running."));
+          return 1;
+
         case TW_COMMAND_START:
         case TW_COMMAND_SEND:
+        case TW_COMMAND_WATCH:
           if (!start_daemon (bus, &error))
             {
               g_printerr ("%s\n", error->message);
@@ -315,6 +356,7 @@ tw_client_run (TwCommand  *command,
 
         case TW_COMMAND_DAEMON:
         case TW_COMMAND_INSPECT:
+        case TW_COMMAND_RUN:
         case TW_COMMAND_HELP:
         case TW_COMMAND_VERSION:
         default:
@@ -322,5 +364,5 @@ tw_client_run (TwCommand  *command,
         }
     }
 
-  return forward (argc, argv);
+  return tw_client_forward (argc, argv);
 }

@@ -9,8 +9,11 @@
 
 G_BEGIN_DECLS
 
-int tw_client_run (TwCommand *command,
-                   int        argc,
-                   char     **argv);
+int      tw_client_run            (TwCommand  *command,
+                                   int         argc,
+                                   char      **argv);
+gboolean tw_client_ensure_daemon  (GError    **error);
+int      tw_client_forward        (int         argc,
+                                   char      **argv);
 
 G_END_DECLS

@@ -23,6 +23,9 @@ typedef struct
 static const CommandInfo commands[] = {
   { "send", N_("TITLE [BODY]"), N_("Show a notification through Trainwatch and record it") },
   { "status", "", N_("Show the daemon’s state, its runs and recent events") },
+  { "watch", N_("PATH|GLOB"), N_("Follow a training log or status file (kept across restarts)") },
+  { "unwatch", N_("NAME|PATH"), N_("Stop following a log") },
+  { "run", N_("-- COMMAND [ARGUMENT…]"), N_("Run a training command, show its output, and watch it") },
   { "inspect", N_("FILE…"), N_("Read a log or status file offline and print what Trainwatch would say") },
   { "quit", "", N_("Stop the daemon") },
   { "help", N_("[COMMAND]"), N_("Show help for a command") },
@@ -266,6 +269,162 @@ parse_inspect (TwCommand          *command,
   return TRUE;
 }
 
+static gboolean
+copy_and_parse (GOptionContext      *context,
+                int                  argc,
+                const char * const  *argv,
+                GError             **error)
+{
+  g_auto(GStrv) args = g_new0 (char *, argc + 1);
+  g_autoptr(GError) local_error = NULL;
+
+  for (int i = 0; i < argc; i++)
+    args[i] = g_strdup (argv[i]);
+  if (!g_option_context_parse_strv (context, &args, &local_error))
+    return usage_error (error, local_error->message);
+
+  return TRUE;
+}
+
+static gboolean
+parse_watch (TwCommand          *command,
+             TwCommandKind       kind,
+             int                 argc,
+             const char * const *argv,
+             GError            **error)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *log = NULL;
+  g_auto(GStrv) rest = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  gboolean is_watch = kind == TW_COMMAND_WATCH;
+  GOptionEntry entries[] = {
+    { "name", 'n', 0, G_OPTION_ARG_STRING, &name, N_("The run’s name (default: from the path)"), N_("NAME") },
+    { "wrapped-log", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &log, NULL, NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, NULL },
+    { NULL }
+  };
+  const CommandInfo *info = find_command (is_watch ? "watch" : "unwatch");
+  GOptionEntry *used_entries = is_watch ? entries : entries + 2;
+
+  if (has_help_flag (argc, argv))
+    {
+      command->kind = TW_COMMAND_HELP;
+      command->help = command_help (info, used_entries);
+      return TRUE;
+    }
+
+  context = command_context (info, used_entries);
+  if (!copy_and_parse (context, argc, argv, error))
+    return FALSE;
+
+  if (log != NULL)
+    {
+      if (name == NULL || (rest != NULL && rest[0] != NULL))
+        return usage_error (error, _("“--wrapped-log” is for “trainwatch run”."));
+      command->kind = kind;
+      command->job = g_steal_pointer (&name);
+      command->log = g_steal_pointer (&log);
+      return TRUE;
+    }
+  if (rest == NULL || rest[0] == NULL || rest[1] != NULL)
+    {
+      g_autofree char *message = g_strdup_printf (is_watch ? _("“watch” takes one path or glob pattern.")
+                                                           : _("“unwatch” takes one name or path."));
+
+      return usage_error (error, message);
+    }
+  if (name != NULL && (name[0] == '\0' || !g_utf8_validate (name, -1, NULL)))
+    return usage_error (error, _("The name must be non-empty UTF-8 text."));
+
+  command->kind = kind;
+  command->job = g_steal_pointer (&name);
+  command->files = g_steal_pointer (&rest);
+  return TRUE;
+}
+
+static gboolean
+parse_run (TwCommand          *command,
+           int                 argc,
+           const char * const *argv,
+           GError            **error)
+{
+  g_autofree char *name = NULL;
+  g_auto(GStrv) rest = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  GOptionEntry entries[] = {
+    { "name", 'n', 0, G_OPTION_ARG_STRING, &name, N_("The run’s name (default: from the command)"), N_("NAME") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, NULL },
+    { NULL }
+  };
+  const CommandInfo *info = find_command ("run");
+  int dashdash = -1;
+
+  /* Everything after "--" belongs to the command, --help included. */
+  for (int i = 1; i < argc; i++)
+    if (g_str_equal (argv[i], "--"))
+      {
+        dashdash = i;
+        break;
+      }
+
+  if (has_help_flag (dashdash >= 0 ? dashdash : argc, argv))
+    {
+      command->kind = TW_COMMAND_HELP;
+      command->help = command_help (info, entries);
+      return TRUE;
+    }
+  if (dashdash < 0 || dashdash + 1 >= argc)
+    return usage_error (error, _("“run” needs a command after “--”, as in: trainwatch run -- python train.py"));
+
+  context = command_context (info, entries);
+  if (!copy_and_parse (context, dashdash, argv, error))
+    return FALSE;
+  if (rest != NULL && rest[0] != NULL)
+    return usage_error (error, _("Put the command after “--”, as in: trainwatch run -- python train.py"));
+  if (name != NULL && (name[0] == '\0' || !g_utf8_validate (name, -1, NULL)))
+    return usage_error (error, _("The name must be non-empty UTF-8 text."));
+
+  command->kind = TW_COMMAND_RUN;
+  command->job = g_steal_pointer (&name);
+  command->argv = g_new0 (char *, argc - dashdash);
+  for (int i = dashdash + 1; i < argc; i++)
+    command->argv[i - dashdash - 1] = g_strdup (argv[i]);
+  return TRUE;
+}
+
+static gboolean
+parse_run_finished (TwCommand          *command,
+                    int                 argc,
+                    const char * const *argv,
+                    GError            **error)
+{
+  g_autofree char *name = NULL;
+  int exit_status = -1;
+  int signal_number = 0;
+  g_autoptr(GOptionContext) context = NULL;
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, NULL, NULL },
+    { "exit-status", 0, 0, G_OPTION_ARG_INT, &exit_status, NULL, NULL },
+    { "signal", 0, 0, G_OPTION_ARG_INT, &signal_number, NULL, NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_help_enabled (context, FALSE);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!copy_and_parse (context, argc, argv, error))
+    return FALSE;
+  if (name == NULL || (exit_status < 0) == (signal_number <= 0) || exit_status > 255 || signal_number > 64)
+    return usage_error (error, _("“run-finished” is sent by “trainwatch run”."));
+
+  command->kind = TW_COMMAND_RUN_FINISHED;
+  command->job = g_steal_pointer (&name);
+  command->exit_status = exit_status;
+  command->signal = signal_number;
+  return TRUE;
+}
+
 /**
  * tw_command_parse:
  * @argc: the number of arguments
@@ -289,6 +448,7 @@ tw_command_parse (int                 argc,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   command->level = TW_LEVEL_INFO;
+  command->exit_status = -1;
 
   if (argc == 1)
     {
@@ -360,6 +520,22 @@ tw_command_parse (int                 argc,
       if (!parse_simple (command, TW_COMMAND_STATUS, "status", TRUE, argc - 1, argv + 1, error))
         return NULL;
     }
+  else if (g_str_equal (verb, "watch") || g_str_equal (verb, "unwatch"))
+    {
+      if (!parse_watch (command, g_str_equal (verb, "watch") ? TW_COMMAND_WATCH : TW_COMMAND_UNWATCH,
+                        argc - 1, argv + 1, error))
+        return NULL;
+    }
+  else if (g_str_equal (verb, "run"))
+    {
+      if (!parse_run (command, argc - 1, argv + 1, error))
+        return NULL;
+    }
+  else if (g_str_equal (verb, "run-finished"))
+    {
+      if (!parse_run_finished (command, argc - 1, argv + 1, error))
+        return NULL;
+    }
   else if (g_str_equal (verb, "inspect"))
     {
       if (!parse_inspect (command, argc - 1, argv + 1, error))
@@ -398,5 +574,7 @@ tw_command_free (TwCommand *command)
   g_free (command->body);
   g_free (command->help);
   g_strfreev (command->files);
+  g_free (command->log);
+  g_strfreev (command->argv);
   g_free (command);
 }

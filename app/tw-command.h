@@ -26,6 +26,10 @@ typedef enum
   TW_COMMAND_HELP,
   TW_COMMAND_VERSION,
   TW_COMMAND_INSPECT,
+  TW_COMMAND_WATCH,
+  TW_COMMAND_UNWATCH,
+  TW_COMMAND_RUN,
+  TW_COMMAND_RUN_FINISHED,   /* sent by `trainwatch run` when its command ends; not in --help */
 } TwCommandKind;
 
 typedef struct
@@ -37,7 +41,11 @@ typedef struct
   char          *title;
   char          *body;
   char          *help;    /* for TW_COMMAND_HELP: the text to print */
-  char         **files;   /* for TW_COMMAND_INSPECT */
+  char         **files;   /* INSPECT: the files; WATCH and UNWATCH: one path or name */
+  char          *log;     /* WATCH from `run`: the log it writes (read from its start) */
+  char         **argv;    /* RUN: the command and its arguments */
+  int            exit_status;  /* RUN_FINISHED: -1 when it was killed by a signal */
+  int            signal;       /* RUN_FINISHED: the signal, or 0 */
 } TwCommand;
 
 GQuark     tw_command_error_quark (void);

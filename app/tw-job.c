@@ -1,9 +1,27 @@
 /* tw-job.c — one training run being watched
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A job follows its log (TwSourceFile), passes the bytes through the pure
+ * extractors and its TwRunState, and emits each event the run's changes
+ * make; the application numbers, records and routes them.
  */
 #include "config.h"
 
 #include "tw-job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "tw-extract-failure.h"
+#include "tw-extractor.h"
+#include "tw-source-file.h"
+
+/* Output that pauses this long is taken as complete: a held progress
+ * redraw is shown and a traceback at the end of the output is reported. */
+#define QUIET_MS 25
+#define DRAIN_CHUNK (1024 * 1024)
 
 struct _TwJob
 {
@@ -14,9 +32,84 @@ struct _TwJob
   TwEvent *last_event;
   guint    n_events;
   gint64   snoozed_until;   /* µs since the epoch; 0 when not snoozed */
+
+  TwRunState        *run;
+  TwSourceFile      *source;
+  TwExtractor       *extractor;
+  TwFailureDetector *detector;     /* owned by the extractor's line func */
+  GArray            *observations; /* scratch, of TwObservation */
+  GPtrArray         *events;       /* scratch, of TwEvent */
+  GSource           *quiet;
 };
 
 G_DEFINE_FINAL_TYPE (TwJob, tw_job, G_TYPE_OBJECT)
+
+enum
+{
+  EVENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+emit_events (TwJob *self)
+{
+  for (guint i = 0; i < self->observations->len; i++)
+    tw_run_state_apply (self->run, &g_array_index (self->observations, TwObservation, i), self->events);
+  g_array_set_size (self->observations, 0);
+
+  for (guint i = 0; i < self->events->len; i++)
+    g_signal_emit (self, signals[EVENT], 0, g_ptr_array_index (self->events, i));
+  g_ptr_array_set_size (self->events, 0);
+}
+
+static void
+reset_extractor (TwJob *self)
+{
+  g_clear_pointer (&self->extractor, tw_extractor_free);
+  self->extractor = tw_extractor_new ();
+  self->detector = tw_failure_detector_new ();
+  tw_extractor_add_line_func (self->extractor, tw_failure_detector_line_func, self->detector,
+                              (GDestroyNotify) tw_failure_detector_free);
+}
+
+static gboolean
+quiet_cb (gpointer user_data)
+{
+  TwJob *self = user_data;
+
+  g_source_set_ready_time (self->quiet, -1);
+  tw_extractor_flush (self->extractor, self->observations);
+  tw_failure_detector_finish (self->detector, self->observations);
+  emit_events (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+source_data_cb (TwSourceFile  *source,
+                gconstpointer  data,
+                gulong         len,
+                guint64        offset,
+                TwJob         *self)
+{
+  tw_extractor_feed (self->extractor, data, len, self->observations);
+  emit_events (self);
+  g_source_set_ready_time (self->quiet, g_get_monotonic_time () + QUIET_MS * 1000);
+}
+
+static void
+source_reset_cb (TwSourceFile            *source,
+                 TwSourceFileResetReason  reason,
+                 TwJob                   *self)
+{
+  /* The old file was drained: finish its last line, then start afresh. */
+  tw_extractor_finish (self->extractor, self->observations);
+  tw_failure_detector_finish (self->detector, self->observations);
+  emit_events (self);
+  reset_extractor (self);
+}
 
 static void
 add_time_member (JsonBuilder *builder,
@@ -43,7 +136,13 @@ tw_job_dispose (GObject *object)
 {
   TwJob *self = TW_JOB (object);
 
+  tw_job_stop_following (self);
   g_clear_object (&self->last_event);
+  if (self->quiet != NULL)
+    {
+      g_source_destroy (self->quiet);
+      g_clear_pointer (&self->quiet, g_source_unref);
+    }
 
   G_OBJECT_CLASS (tw_job_parent_class)->dispose (object);
 }
@@ -55,6 +154,10 @@ tw_job_finalize (GObject *object)
 
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->log_path, g_free);
+  g_clear_pointer (&self->run, tw_run_state_free);
+  g_clear_pointer (&self->extractor, tw_extractor_free);
+  g_clear_pointer (&self->observations, g_array_unref);
+  g_clear_pointer (&self->events, g_ptr_array_unref);
 
   G_OBJECT_CLASS (tw_job_parent_class)->finalize (object);
 }
@@ -66,11 +169,24 @@ tw_job_class_init (TwJobClass *klass)
 
   object_class->dispose = tw_job_dispose;
   object_class->finalize = tw_job_finalize;
+
+  /**
+   * TwJob::event:
+   * @job: the job
+   * @event: a new event of the run
+   *
+   * Emitted for each event the run's output makes.
+   */
+  signals[EVENT] = g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                 G_TYPE_NONE, 1, TW_TYPE_EVENT);
 }
 
 static void
 tw_job_init (TwJob *self)
 {
+  self->observations = g_array_new (FALSE, TRUE, sizeof (TwObservation));
+  g_array_set_clear_func (self->observations, (GDestroyNotify) tw_observation_clear);
+  self->events = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 /**
@@ -91,6 +207,7 @@ tw_job_new (const char *name,
   self = g_object_new (TW_TYPE_JOB, NULL);
   self->name = g_strdup (name);
   self->log_path = g_strdup (log_path);
+  self->run = tw_run_state_new (name);
 
   return self;
 }
@@ -239,5 +356,161 @@ tw_job_add_json (TwJob       *self,
     json_builder_add_value (builder, tw_event_to_json_node (self->last_event));
   else
     json_builder_add_null_value (builder);
+  tw_run_state_add_json (self->run, builder);
+  json_builder_set_member_name (builder, "source");
+  if (self->source != NULL)
+    {
+      static const char * const states[] = { "stopped", "waiting", "following", "error" };
+      TwSourceFileState state = tw_source_file_get_state (self->source);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "state");
+      json_builder_add_string_value (builder, state < G_N_ELEMENTS (states) ? states[state] : "unknown");
+      json_builder_set_member_name (builder, "error");
+      json_builder_add_string_value (builder, tw_source_file_get_error_message (self->source));
+      json_builder_set_member_name (builder, "offset");
+      json_builder_add_int_value (builder, (gint64) tw_source_file_get_offset (self->source));
+      json_builder_set_member_name (builder, "polling");
+      json_builder_add_boolean_value (builder, tw_source_file_get_polling (self->source));
+      json_builder_end_object (builder);
+    }
+  else
+    {
+      json_builder_add_null_value (builder);
+    }
   json_builder_end_object (builder);
+}
+
+/**
+ * tw_job_follow:
+ * @self: a #TwJob with a log path
+ * @inotify: (nullable): the daemon's inotify instance; %NULL polls
+ * @start_offset: where to start: -1 at the end of an existing file, 0 at
+ *   its beginning (a log the daemon was told about as it starts)
+ *
+ * Follows the run's log, emitting #TwJob::event as its output changes the
+ * run. A log that does not exist yet is waited for.
+ */
+void
+tw_job_follow (TwJob     *self,
+               TwInotify *inotify,
+               gint64     start_offset)
+{
+  g_return_if_fail (TW_IS_JOB (self));
+  g_return_if_fail (self->log_path != NULL);
+  g_return_if_fail (self->source == NULL);
+
+  reset_extractor (self);
+  if (self->quiet == NULL)
+    {
+      self->quiet = g_timeout_source_new (G_MAXINT);
+      g_source_set_ready_time (self->quiet, -1);
+      g_source_set_callback (self->quiet, quiet_cb, self, NULL);
+      g_source_attach (self->quiet, NULL);
+    }
+
+  self->source = tw_source_file_new (inotify, self->log_path, start_offset);
+  g_signal_connect (self->source, "data", G_CALLBACK (source_data_cb), self);
+  g_signal_connect (self->source, "reset", G_CALLBACK (source_reset_cb), self);
+  tw_source_file_start (self->source);
+}
+
+/**
+ * tw_job_stop_following:
+ * @self: a #TwJob
+ *
+ * Stops reading the run's log; the run keeps its state.
+ */
+void
+tw_job_stop_following (TwJob *self)
+{
+  g_return_if_fail (TW_IS_JOB (self));
+
+  if (self->source == NULL)
+    return;
+
+  g_signal_handlers_disconnect_by_data (self->source, self);
+  tw_source_file_stop (self->source);
+  g_clear_object (&self->source);
+}
+
+/**
+ * tw_job_is_following:
+ * @self: a #TwJob
+ *
+ * Returns: %TRUE while the job reads its log
+ */
+gboolean
+tw_job_is_following (TwJob *self)
+{
+  g_return_val_if_fail (TW_IS_JOB (self), FALSE);
+
+  return self->source != NULL;
+}
+
+/**
+ * tw_job_finish_process:
+ * @self: a #TwJob
+ * @exit_status: the wrapped command's exit status, or -1
+ * @signal_number: the signal that ended it, or 0
+ *
+ * Ends a wrapped command's run: reads what is left of its log (the command
+ * wrote it all before it exited), then lets the exit status decide the
+ * outcome. The job stops following its log.
+ */
+void
+tw_job_finish_process (TwJob *self,
+                       int    exit_status,
+                       int    signal_number)
+{
+  guint64 offset = 0;
+
+  g_return_if_fail (TW_IS_JOB (self));
+
+  if (self->source != NULL)
+    offset = tw_source_file_get_offset (self->source);
+  tw_job_stop_following (self);
+  if (self->extractor == NULL)
+    reset_extractor (self);
+
+  if (self->log_path != NULL)
+    {
+      int fd = g_open (self->log_path, O_RDONLY | O_CLOEXEC, 0);
+
+      if (fd >= 0)
+        {
+          g_autofree guint8 *buf = g_malloc (DRAIN_CHUNK);
+          gssize n;
+
+          while ((n = pread (fd, buf, DRAIN_CHUNK, offset)) > 0 || (n < 0 && errno == EINTR))
+            {
+              if (n < 0)
+                continue;
+              tw_extractor_feed (self->extractor, buf, n, self->observations);
+              emit_events (self);
+              offset += n;
+            }
+          close (fd);
+        }
+    }
+
+  tw_extractor_finish (self->extractor, self->observations);
+  tw_failure_detector_finish (self->detector, self->observations);
+  emit_events (self);
+  tw_run_state_finish_process (self->run, exit_status, signal_number, self->events);
+  emit_events (self);
+}
+
+/**
+ * tw_job_get_run_state:
+ * @self: a #TwJob
+ *
+ * Returns: (transfer none): what the run is doing
+ */
+TwRunState *
+tw_job_get_run_state (TwJob *self)
+{
+  g_return_val_if_fail (TW_IS_JOB (self), NULL);
+
+  return self->run;
 }

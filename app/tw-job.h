@@ -7,6 +7,8 @@
 #include <json-glib/json-glib.h>
 
 #include "tw-event.h"
+#include "tw-inotify.h"
+#include "tw-run-state.h"
 
 G_BEGIN_DECLS
 
@@ -27,5 +29,14 @@ gboolean    tw_job_is_snoozed         (TwJob       *self,
                                        gint64       now_unix_usec);
 void        tw_job_add_json           (TwJob       *self,
                                        JsonBuilder *builder);
+void        tw_job_follow             (TwJob       *self,
+                                       TwInotify   *inotify,
+                                       gint64       start_offset);
+void        tw_job_stop_following     (TwJob       *self);
+gboolean    tw_job_is_following       (TwJob       *self);
+void        tw_job_finish_process     (TwJob       *self,
+                                       int          exit_status,
+                                       int          signal_number);
+TwRunState *tw_job_get_run_state      (TwJob       *self);
 
 G_END_DECLS

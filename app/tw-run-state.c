@@ -63,6 +63,9 @@ struct _TwRunState
   TwFailureKind  failure;
   char          *exception;
   char          *message;
+
+  int            exit_status;       /* of a wrapped command; -1 while unknown */
+  int            signal_number;
 };
 
 static const char * const status_names[] = {
@@ -377,6 +380,7 @@ tw_run_state_new (const char *job)
 
   self->job = g_strdup (job);
   self->status = TW_RUN_WAITING;
+  self->exit_status = -1;
   self->remaining = -1.0;
   self->elapsed = -1.0;
   self->progress = -1.0;
@@ -562,6 +566,61 @@ tw_run_state_apply (TwRunState          *self,
 }
 
 /**
+ * tw_run_state_finish_process:
+ * @self: a #TwRunState
+ * @exit_status: the command's exit status, or -1 when a signal ended it
+ * @signal_number: the signal that ended it, or 0
+ * @events: (element-type TwEvent): where new events are appended
+ *
+ * Ends a wrapped command's run with what its exit says, which is exact
+ * where a log can only suggest: 0 completes a run still running, another
+ * status fails it, a signal stops it. A failure the log already showed
+ * stays the run's failure, with no second event.
+ */
+void
+tw_run_state_finish_process (TwRunState *self,
+                             int         exit_status,
+                             int         signal_number,
+                             GPtrArray  *events)
+{
+  TwObservation o;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (events != NULL);
+
+  self->exit_status = exit_status;
+  self->signal_number = signal_number;
+  tw_observation_init (&o, TW_OBSERVATION_COMPLETED, 0);
+
+  if (signal_number > 0)
+    {
+      g_autofree char *message = g_strdup_printf (_("The command was ended by signal %d (%s)."), signal_number,
+                                                  g_strsignal (signal_number));
+
+      o.kind = TW_OBSERVATION_FAILURE;
+      o.failure = TW_FAILURE_KILLED;
+      o.message = message;
+      tw_run_state_apply (self, &o, events);
+      o.message = NULL;
+    }
+  else if (exit_status == 0)
+    {
+      if (self->status == TW_RUN_WAITING || self->status == TW_RUN_RUNNING || self->status == TW_RUN_STALLED)
+        tw_run_state_apply (self, &o, events);
+    }
+  else
+    {
+      g_autofree char *message = g_strdup_printf (_("The command exited with status %d."), exit_status);
+
+      o.kind = TW_OBSERVATION_FAILURE;
+      o.failure = TW_FAILURE_EXCEPTION;
+      o.message = message;
+      tw_run_state_apply (self, &o, events);
+      o.message = NULL;
+    }
+}
+
+/**
  * tw_run_state_get_status:
  * @self: a #TwRunState
  *
@@ -666,6 +725,12 @@ tw_run_state_add_json (TwRunState  *self,
       json_builder_end_object (builder);
     }
   json_builder_end_object (builder);
+
+  if (self->exit_status >= 0 || self->signal_number > 0)
+    {
+      add_int_or_null (builder, "exit_status", self->exit_status >= 0, self->exit_status);
+      add_int_or_null (builder, "signal", self->signal_number > 0, self->signal_number);
+    }
 
   json_builder_set_member_name (builder, "failure");
   if (self->failure == TW_FAILURE_NONE)

@@ -35,6 +35,10 @@ void         tw_run_state_set_divergence_factor (TwRunState          *self,
 void         tw_run_state_apply                 (TwRunState          *self,
                                                  const TwObservation *observation,
                                                  GPtrArray           *events);
+void         tw_run_state_finish_process        (TwRunState          *self,
+                                                 int                  exit_status,
+                                                 int                  signal_number,
+                                                 GPtrArray           *events);
 TwRunStatus  tw_run_state_get_status            (TwRunState          *self);
 double       tw_run_state_get_progress          (TwRunState          *self);
 void         tw_run_state_add_json              (TwRunState          *self,

@@ -48,6 +48,21 @@ static const Case cases[] = {
   { "frobnicate", FALSE },
   { "help frobnicate", FALSE },
   { "--version extra", FALSE },
+  { "watch runs/a.log", TRUE, TW_COMMAND_WATCH, TW_LEVEL_INFO },
+  { "watch --name bert runs/a.log", TRUE, TW_COMMAND_WATCH, TW_LEVEL_INFO, "bert" },
+  { "watch", FALSE },
+  { "watch a b", FALSE },
+  { "unwatch bert", TRUE, TW_COMMAND_UNWATCH, TW_LEVEL_INFO },
+  { "unwatch --name x y", FALSE },
+  { "run -- sh -c exit_3", TRUE, TW_COMMAND_RUN, TW_LEVEL_INFO },
+  { "run --name r1 -- python train.py --help", TRUE, TW_COMMAND_RUN, TW_LEVEL_INFO, "r1" },
+  { "run", FALSE },
+  { "run --", FALSE },
+  { "run python train.py", FALSE },
+  { "run-finished --name r1 --exit-status 3", TRUE, TW_COMMAND_RUN_FINISHED, TW_LEVEL_INFO, "r1" },
+  { "run-finished --name r1 --signal 9", TRUE, TW_COMMAND_RUN_FINISHED, TW_LEVEL_INFO, "r1" },
+  { "run-finished --name r1", FALSE },
+  { "run-finished --name r1 --exit-status 0 --signal 9", FALSE },
 };
 
 static void
@@ -89,6 +104,14 @@ test_parse (gconstpointer data)
   g_assert_cmpint (command->json, ==, c->json);
   if (command->kind == TW_COMMAND_HELP)
     g_assert_cmpuint (strlen (command->help), >, 20);
+  if (command->kind == TW_COMMAND_RUN)
+    {
+      /* Everything after "--" is the command's own, its options included. */
+      g_assert_nonnull (command->argv);
+      g_assert_cmpstr (command->argv[0], !=, "--");
+      if (g_str_equal (command->argv[0], "python"))
+        g_assert_cmpstr (command->argv[2], ==, "--help");
+    }
 }
 
 static void

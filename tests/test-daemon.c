@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <string.h>
 
@@ -598,6 +599,133 @@ test_config_reloaded (Fixture       *fx,
   g_assert_cmpstr (tw_test_notify_call_get_summary (g_ptr_array_index (calls, 0)), ==, "at the threshold");
 }
 
+static gboolean
+failure_notified_cb (gpointer data)
+{
+  g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (data);
+
+  for (guint i = 0; i < calls->len; i++)
+    if (g_str_has_prefix (tw_test_notify_call_get_summary (g_ptr_array_index (calls, i)), "Run failed"))
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+append_to (const char *path,
+           const char *text)
+{
+  FILE *f = fopen (path, "a");
+
+  g_assert_nonnull (f);
+  g_assert_cmpint (fputs (text, f), >=, 0);
+  g_assert_cmpint (fclose (f), ==, 0);
+}
+
+static void
+test_watch_traceback (Fixture       *fx,
+                      gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "runs", "resnet50", NULL);
+  g_autofree char *log = g_build_filename (dir, "train.log", NULL);
+  g_autoptr(GPtrArray) calls = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  JsonArray *jobs;
+  JsonObject *job;
+  guint n_failures = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  /* What is in the log before the watch starts is history, not news. */
+  g_assert_true (g_file_set_contents (log, "Traceback (most recent call last):\nOldError: before\n", -1, NULL));
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "watch", log, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    /* The folder names the run: train.log says nothing. */
+    g_assert_nonnull (strstr (result.out, "resnet50"));
+  }
+
+  append_to (log, "Epoch 1/2:  50%|#####     | 50/100 [00:01<00:01, 50.00it/s, loss=0.5]\n");
+  append_to (log, "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n    main()\n"
+                  "RuntimeError: CUDA error: device-side assert triggered\n");
+  g_assert_true (tw_test_wait_until (failure_notified_cb, fx->notifyd, 20000));
+
+  calls = tw_test_notifyd_get_notify_calls (fx->notifyd);
+  for (guint i = 0; i < calls->len; i++)
+    {
+      GVariant *call = g_ptr_array_index (calls, i);
+
+      g_assert_null (strstr (tw_test_notify_call_get_summary (call), "OldError"));
+      if (g_str_has_prefix (tw_test_notify_call_get_summary (call), "Run failed"))
+        {
+          n_failures++;
+          g_assert_cmpstr (tw_test_notify_call_get_summary (call), ==, "Run failed: RuntimeError");
+          g_assert_cmpstr (tw_test_notify_call_get_body (call), ==, "CUDA error: device-side assert triggered");
+          g_assert_cmpuint (tw_test_notify_call_get_urgency (call), ==, 2);
+          g_assert_true (tw_test_notify_call_has_action (call, "open-log"));
+        }
+    }
+  g_assert_cmpuint (n_failures, ==, 1);
+
+  status = status_json (fx);
+  jobs = json_object_get_array_member (json_node_get_object (status), "jobs");
+  g_assert_cmpuint (json_array_get_length (jobs), ==, 1);
+  job = json_array_get_object_element (jobs, 0);
+  g_assert_cmpstr (json_object_get_string_member (job, "name"), ==, "resnet50");
+  g_assert_cmpstr (json_object_get_string_member (job, "state"), ==, "failed");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (job, "source"), "state"), ==,
+                   "following");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (job, "failure"), "kind"), ==,
+                   "cuda-error");
+
+  {
+    g_auto(Result) again = { 0 };
+    g_auto(Result) unwatch = { 0 };
+    g_auto(Result) unknown = { 0 };
+    g_auto(Result) glob = { 0 };
+
+    run_trainwatch (fx, &again, "watch", log, NULL);
+    g_assert_cmpint (again.status, ==, 0);
+    g_assert_nonnull (strstr (again.out, "Already watching"));
+    run_trainwatch (fx, &unwatch, "unwatch", "resnet50", NULL);
+    g_assert_cmpint (unwatch.status, ==, 0);
+    run_trainwatch (fx, &unknown, "unwatch", "resnet50", NULL);
+    g_assert_cmpint (unknown.status, ==, 1);
+    run_trainwatch (fx, &glob, "watch", "/tmp/runs/*/train.log", NULL);
+    g_assert_cmpint (glob.status, ==, 2);
+  }
+}
+
+static void
+test_watch_waits_for_file (Fixture       *fx,
+                           gconstpointer  data)
+{
+  g_autofree char *log = g_build_filename (g_get_user_data_dir (), "later", "bert.log", NULL);
+  g_autofree char *dir = g_path_get_dirname (log);
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "watch", log, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    g_assert_nonnull (strstr (result.out, "Waiting for"));
+  }
+
+  /* A log that appears later is read from its start. */
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  append_to (log, "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 8.00 GiB.\n");
+  g_assert_true (tw_test_wait_until (has_calls_cb, &(CallCount) { fx->notifyd, 1 }, 20000));
+  {
+    g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (fx->notifyd);
+    GVariant *last = g_ptr_array_index (calls, calls->len - 1);
+
+    g_assert_cmpstr (tw_test_notify_call_get_summary (last), ==, "Out of memory");
+    g_assert_cmpuint (tw_test_notify_call_get_urgency (last), ==, 2);
+  }
+}
+
 static void
 test_history_survives_restart (Fixture       *fx,
                                gconstpointer  data)
@@ -790,6 +918,9 @@ main (int    argc,
   g_test_add ("/daemon/no-server", Fixture, NULL, fixture_setup, test_no_server, fixture_teardown);
   g_test_add ("/daemon/invalid-config", Fixture, caps, fixture_setup, test_invalid_config, fixture_teardown);
   g_test_add ("/daemon/config-reloaded", Fixture, caps, fixture_setup, test_config_reloaded, fixture_teardown);
+  g_test_add ("/daemon/watch/traceback", Fixture, caps, fixture_setup, test_watch_traceback, fixture_teardown);
+  g_test_add ("/daemon/watch/waits-for-file", Fixture, caps, fixture_setup, test_watch_waits_for_file,
+              fixture_teardown);
   g_test_add ("/daemon/history-survives-restart", Fixture, caps, fixture_setup, test_history_survives_restart,
               fixture_teardown);
   g_test_add ("/daemon/usage-errors", Fixture, caps, fixture_setup, test_usage_errors, fixture_teardown);
