@@ -13,11 +13,13 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tw-command.h"
 #include "tw-config.h"
+#include "tw-demo.h"
 #include "tw-desktop-channel.h"
 #include "tw-history.h"
 #include "tw-inotify.h"
@@ -42,6 +44,7 @@ struct _TwApplication
   TwRouter         *router;
   TwDesktopChannel *desktop;
   GHashTable       *jobs;           /* name → TwJob */
+  GPtrArray        *demos;          /* of TwDemo, writing their logs */
   TwInotify        *inotify;        /* one instance for every followed file */
   GQueue            recent;         /* of TwEvent, oldest first */
 
@@ -532,7 +535,35 @@ handle_status (TwApplication           *self,
 }
 
 static int
+start_demo (TwApplication           *self,
+            TwCommand               *command,
+            GApplicationCommandLine *cmdline)
+{
+  const char *speed_str = g_application_command_line_getenv (cmdline, "TRAINWATCH_DEMO_SPEED");
+  double speed = speed_str != NULL ? g_ascii_strtod (speed_str, NULL) : 1.0;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TwDemo) demo = NULL;
+  g_autofree char *name = NULL;
+
+  demo = tw_demo_new (command->demo == TW_DEMO_FAIL, isfinite (speed) ? speed : 1.0, &error);
+  if (demo == NULL)
+    {
+      g_application_command_line_printerr (cmdline, "%s\n", error->message);
+      return 1;
+    }
+
+  name = dup_unique_name (self, "demo-resnet18");
+  add_followed_job (self, name, tw_demo_get_log_path (demo), 0);
+  tw_demo_start (demo);
+  g_ptr_array_add (self->demos, g_object_ref (demo));
+  g_application_command_line_print (cmdline, _("A simulated training run “%s” has started; its log is %s\n"), name,
+                                    tw_demo_get_log_path (demo));
+  return 0;
+}
+
+static int
 handle_start (TwApplication           *self,
+              TwCommand               *command,
               GApplicationCommandLine *cmdline)
 {
   GPtrArray *problems = tw_config_get_problems (self->config);
@@ -549,6 +580,9 @@ handle_start (TwApplication           *self,
 
       g_application_command_line_printerr (cmdline, "%s\n", problem->message);
     }
+
+  if (command->demo != TW_DEMO_NONE)
+    return start_demo (self, command, cmdline);
 
   return 0;
 }
@@ -568,7 +602,7 @@ handle_command (TwApplication           *self,
   switch (command->kind)
     {
     case TW_COMMAND_START:
-      return handle_start (self, cmdline);
+      return handle_start (self, command, cmdline);
 
     case TW_COMMAND_SEND:
       {
@@ -762,6 +796,7 @@ tw_application_dispose (GObject *object)
   TwApplication *self = TW_APPLICATION (object);
 
   g_queue_clear_full (&self->recent, g_object_unref);
+  g_clear_pointer (&self->demos, g_ptr_array_unref);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
 
   G_OBJECT_CLASS (tw_application_parent_class)->dispose (object);
@@ -795,6 +830,7 @@ static void
 tw_application_init (TwApplication *self)
 {
   self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->demos = g_ptr_array_new_with_free_func (g_object_unref);
   g_queue_init (&self->recent);
 }
 

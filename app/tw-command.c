@@ -56,6 +56,9 @@ main_help (void)
   g_string_append_printf (help, "\n%s\n", _("Options:"));
   g_string_append_printf (help, "  %-14s %s\n", "-h, --help", _("Show this help"));
   g_string_append_printf (help, "  %-14s %s\n", "--version", _("Show the version"));
+  g_string_append_printf (help, "  %-14s %s\n", "--demo[=fail]",
+                          _("Start the daemon and a simulated training run that shows every kind of "
+                            "notification; with =fail it ends in a CUDA out-of-memory error"));
   g_string_append_printf (help, "  %-14s %s\n", "--daemon",
                           _("Run the daemon in the foreground (for systemd and D-Bus activation)"));
   g_string_append_printf (help, "\n%s\n", _("Run “trainwatch help COMMAND” for the options of a command."));
@@ -506,6 +509,18 @@ tw_command_parse (int                 argc,
           return NULL;
         }
       command->kind = TW_COMMAND_DAEMON;
+      return g_steal_pointer (&command);
+    }
+
+  if (g_str_equal (verb, "--demo") || g_str_equal (verb, "--demo=fail") || g_str_equal (verb, "--demo=ok"))
+    {
+      if (argc > 2)
+        {
+          usage_error (error, _("“--demo” takes no arguments."));
+          return NULL;
+        }
+      command->kind = TW_COMMAND_START;
+      command->demo = g_str_equal (verb, "--demo=fail") ? TW_DEMO_FAIL : TW_DEMO_OK;
       return g_steal_pointer (&command);
     }
 

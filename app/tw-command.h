@@ -32,9 +32,17 @@ typedef enum
   TW_COMMAND_RUN_FINISHED,   /* sent by `trainwatch run` when its command ends; not in --help */
 } TwCommandKind;
 
+typedef enum
+{
+  TW_DEMO_NONE,
+  TW_DEMO_OK,
+  TW_DEMO_FAIL,
+} TwDemoKind;
+
 typedef struct
 {
   TwCommandKind  kind;
+  TwDemoKind     demo;    /* START: also start a simulated run */
   gboolean       json;
   TwLevel        level;
   char          *job;

@@ -18,8 +18,8 @@
 #include "tw-extractor.h"
 #include "tw-source-file.h"
 
-/* Output that pauses this long is taken as complete: a held progress
- * redraw is shown and a traceback at the end of the output is reported. */
+/* Output that pauses this long is taken as complete: a traceback at the
+ * end of the output is reported without waiting for another line. */
 #define QUIET_MS 25
 #define DRAIN_CHUNK (1024 * 1024)
 
@@ -80,7 +80,6 @@ quiet_cb (gpointer user_data)
   TwJob *self = user_data;
 
   g_source_set_ready_time (self->quiet, -1);
-  tw_extractor_flush (self->extractor, self->observations);
   tw_failure_detector_finish (self->detector, self->observations);
   emit_events (self);
 
@@ -95,6 +94,8 @@ source_data_cb (TwSourceFile  *source,
                 TwJob         *self)
 {
   tw_extractor_feed (self->extractor, data, len, self->observations);
+  /* Following live, the newest redraw of a bar in what arrived is news now. */
+  tw_extractor_flush (self->extractor, self->observations);
   emit_events (self);
   g_source_set_ready_time (self->quiet, g_get_monotonic_time () + QUIET_MS * 1000);
 }

@@ -50,6 +50,7 @@ struct _TwRunState
   gboolean       have_bar;
   gint64         epoch;
   gint64         epochs;
+  gint64         epoch_reported;    /* the last epoch an epoch-completed event was made for */
   double         progress;          /* < 0 until known */
   double         max_progress;
 
@@ -512,20 +513,29 @@ tw_run_state_apply (TwRunState          *self,
       break;
 
     case TW_OBSERVATION_EPOCH:
-      if (o->total > 0)
-        self->epochs = o->total;
-      if (o->n > self->epoch && self->epoch >= 1)
-        {
-          g_autofree char *title = self->epochs > 0
-            ? g_strdup_printf (_("Epoch %d of %d done"), (int) self->epoch, (int) self->epochs)
-            : g_strdup_printf (_("Epoch %d done"), (int) self->epoch);
-          g_autofree char *body = format_metrics (self, FALSE);
+      {
+        /* A summary line ends its epoch; otherwise the next epoch's start does. */
+        gint64 done = o->sub ? o->n : (o->n > self->epoch ? self->epoch : 0);
 
-          add_event (self, events, TW_EVENT_EPOCH_COMPLETED, TW_LEVEL_INFO, title, body);
-        }
-      if (o->n >= 1)
-        self->epoch = MAX (self->epoch, o->n);
-      update_progress (self, events);
+        if (o->total > 0)
+          self->epochs = o->total;
+        if (done >= 1 && done > self->epoch_reported)
+          {
+            g_autofree char *title = self->epochs > 0
+              ? g_strdup_printf (_("Epoch %d of %d done"), (int) done, (int) self->epochs)
+              : g_strdup_printf (_("Epoch %d done"), (int) done);
+            g_autofree char *body = format_metrics (self, FALSE);
+
+            self->epoch_reported = done;
+            add_event (self, events, TW_EVENT_EPOCH_COMPLETED, TW_LEVEL_INFO, title, body);
+          }
+        /* A new epoch's bar starts from nothing; the old bar's fraction was the old epoch's. */
+        if (!o->sub && o->n > self->epoch && self->epoch >= 1)
+          self->n = 0;
+        if (o->n >= 1)
+          self->epoch = MAX (self->epoch, o->n);
+        update_progress (self, events);
+      }
       break;
 
     case TW_OBSERVATION_METRIC:

@@ -726,6 +726,76 @@ test_watch_waits_for_file (Fixture       *fx,
   }
 }
 
+typedef struct
+{
+  TwTestNotifyd *notifyd;
+  const char    *summary;
+} SummaryWait;
+
+static gboolean
+summary_seen_cb (gpointer data)
+{
+  SummaryWait *wait = data;
+  g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (wait->notifyd);
+
+  for (guint i = 0; i < calls->len; i++)
+    if (g_strcmp0 (tw_test_notify_call_get_summary (g_ptr_array_index (calls, i)), wait->summary) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+run_demo (Fixture  *fx,
+          gboolean  fail)
+{
+  const char *ok_summaries[] = { "Run started", "25 % done", "50 % done", "75 % done", "100 % done",
+                                 "Checkpoint saved", "Run completed" };
+  const char *fail_summaries[] = { "Run started", "25 % done", "Out of memory" };
+  const char **summaries = fail ? fail_summaries : ok_summaries;
+  guint n_summaries = fail ? G_N_ELEMENTS (fail_summaries) : G_N_ELEMENTS (ok_summaries);
+  g_autoptr(GPtrArray) calls = NULL;
+
+  fx->env = g_environ_setenv (fx->env, "TRAINWATCH_DEMO_SPEED", "4", TRUE);
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, fail ? "--demo=fail" : "--demo", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    g_assert_nonnull (strstr (result.out, "simulated training run"));
+  }
+
+  for (guint i = 0; i < n_summaries; i++)
+    {
+      SummaryWait wait = { fx->notifyd, summaries[i] };
+
+      g_test_message ("waiting for “%s”", summaries[i]);
+      g_assert_true (tw_test_wait_until (summary_seen_cb, &wait, 30000));
+    }
+
+  calls = tw_test_notifyd_get_notify_calls (fx->notifyd);
+  {
+    GVariant *last = g_ptr_array_index (calls, calls->len - 1);
+
+    g_assert_cmpstr (tw_test_notify_call_get_summary (last), ==, summaries[n_summaries - 1]);
+    g_assert_cmpuint (tw_test_notify_call_get_urgency (last), ==, fail ? 2 : 1);
+  }
+}
+
+static void
+test_demo_completes (Fixture       *fx,
+                     gconstpointer  data)
+{
+  run_demo (fx, FALSE);
+}
+
+static void
+test_demo_fails (Fixture       *fx,
+                 gconstpointer  data)
+{
+  run_demo (fx, TRUE);
+}
+
 static void
 test_history_survives_restart (Fixture       *fx,
                                gconstpointer  data)
@@ -921,6 +991,8 @@ main (int    argc,
   g_test_add ("/daemon/watch/traceback", Fixture, caps, fixture_setup, test_watch_traceback, fixture_teardown);
   g_test_add ("/daemon/watch/waits-for-file", Fixture, caps, fixture_setup, test_watch_waits_for_file,
               fixture_teardown);
+  g_test_add ("/daemon/demo/completes", Fixture, caps, fixture_setup, test_demo_completes, fixture_teardown);
+  g_test_add ("/daemon/demo/fails", Fixture, caps, fixture_setup, test_demo_fails, fixture_teardown);
   g_test_add ("/daemon/history-survives-restart", Fixture, caps, fixture_setup, test_history_survives_restart,
               fixture_teardown);
   g_test_add ("/daemon/usage-errors", Fixture, caps, fixture_setup, test_usage_errors, fixture_teardown);

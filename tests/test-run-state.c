@@ -195,9 +195,15 @@ test_epochs_with_bar (void)
   apply (run, &bar, events);
   g_assert_cmpfloat_with_epsilon (tw_run_state_get_progress (run), (1 + 0.5) / 4, 1e-12);
   g_assert_cmpuint (count_kind (events, TW_EVENT_EPOCH_COMPLETED), ==, 0);
+  bar.n = 100;                                 /* epoch 2 ends: half way */
+  apply (run, &bar, events);
+  g_assert_cmpfloat_with_epsilon (tw_run_state_get_progress (run), 0.5, 1e-12);
   epoch.n = 3;
   apply (run, &epoch, events);
   g_assert_cmpuint (count_kind (events, TW_EVENT_EPOCH_COMPLETED), ==, 1);
+  /* The finished bar belongs to epoch 2: epoch 3 starts at 50 %, not 75 %. */
+  g_assert_cmpfloat_with_epsilon (tw_run_state_get_progress (run), 0.5, 1e-12);
+  g_assert_cmpuint (count_kind (events, TW_EVENT_PROGRESS), ==, 2);   /* 25 and 50 */
 }
 
 static void
