@@ -11,6 +11,7 @@
 #include "tw-client.h"
 #include "tw-command.h"
 #include "tw-inspect.h"
+#include "tw-run-command.h"
 
 int
 main (int    argc,
@@ -45,6 +46,9 @@ main (int    argc,
 
     case TW_COMMAND_INSPECT:
       return tw_inspect_run (command);
+
+    case TW_COMMAND_RUN:
+      return tw_run_command_run (command, argc, argv);
 
     case TW_COMMAND_DAEMON:
       {
