@@ -157,6 +157,12 @@ dup_unique_name (TwApplication *self,
     }
 }
 
+static gint64
+stall_timeout_usec (TwApplication *self)
+{
+  return (gint64) tw_config_get_int (self->config, "runs", "stall-minutes") * 60 * G_USEC_PER_SEC;
+}
+
 static TwJob *
 add_followed_job (TwApplication *self,
                   const char    *name,
@@ -167,6 +173,7 @@ add_followed_job (TwApplication *self,
 
   g_hash_table_replace (self->jobs, g_strdup (name), job);
   g_signal_connect_object (job, "event", G_CALLBACK (job_event_cb), self, 0);
+  tw_job_set_stall_timeout (job, stall_timeout_usec (self));
   tw_job_follow (job, self->inotify, start_offset);
 
   return job;
@@ -298,12 +305,17 @@ static void
 apply_config (TwApplication *self)
 {
   int snooze_minutes = tw_config_get_int (self->config, "general", "snooze-minutes");
+  GHashTableIter iter;
+  gpointer job;
 
   tw_router_set_channel_enabled (self->router, "desktop",
                                  tw_config_get_boolean (self->config, "desktop", "enabled"));
   tw_router_set_min_level (self->router, "desktop", config_level (self, "desktop", "min-level"));
   tw_desktop_channel_set_sound (self->desktop, tw_config_get_boolean (self->config, "desktop", "sound"));
   tw_desktop_channel_set_snooze_minutes (self->desktop, snooze_minutes);
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, NULL, &job))
+    tw_job_set_stall_timeout (job, stall_timeout_usec (self));
   tw_history_set_limits (self->history,
                          (goffset) tw_config_get_int (self->config, "history", "max-size-kib") * 1024,
                          tw_config_get_int (self->config, "history", "keep-files"));

@@ -24,6 +24,10 @@ static const TwConfigGroup groups[] = {
     .doc = N_("How the daemon behaves as a whole."),
   },
   {
+    .name = "runs",
+    .doc = N_("How Trainwatch judges the training runs it follows."),
+  },
+  {
     .name = "desktop",
     .doc = N_("Notifications on this computer’s desktop."),
   },
@@ -44,6 +48,17 @@ static const TwConfigKey keys[] = {
     .max = 1440,
     .doc = N_("How many minutes the “Snooze” action of a notification silences the "
               "non-critical notifications of that run. Critical ones still come through."),
+  },
+  {
+    .group = "runs",
+    .key = "stall-minutes",
+    .type = TW_CONFIG_TYPE_INT,
+    .default_value = "0",
+    .min = 0,
+    .max = 10080,
+    .doc = N_("After how many minutes without output a running run counts as stalled. "
+              "0 decides from the run itself: three times the longest pause it has made, "
+              "but at least 10 minutes and at most 2 hours."),
   },
   {
     .group = "desktop",

@@ -22,6 +22,10 @@
  * end of the output is reported without waiting for another line. */
 #define QUIET_MS 25
 #define DRAIN_CHUNK (1024 * 1024)
+/* With the automatic stall timeout: three times the longest pause, within these bounds. */
+#define STALL_AUTO_FACTOR 3
+#define STALL_AUTO_MIN_USEC (G_GINT64_CONSTANT (10) * 60 * G_USEC_PER_SEC)
+#define STALL_AUTO_MAX_USEC (G_GINT64_CONSTANT (120) * 60 * G_USEC_PER_SEC)
 
 struct _TwJob
 {
@@ -40,6 +44,10 @@ struct _TwJob
   GArray            *observations; /* scratch, of TwObservation */
   GPtrArray         *events;       /* scratch, of TwEvent */
   GSource           *quiet;
+  GSource           *stall;
+  gint64             stall_timeout;  /* µs; 0 = from the run's own pauses */
+  gint64             last_output;    /* monotonic µs; 0 before any */
+  gint64             longest_pause;  /* µs */
 };
 
 G_DEFINE_FINAL_TYPE (TwJob, tw_job, G_TYPE_OBJECT)
@@ -86,6 +94,73 @@ quiet_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static gint64
+effective_stall_timeout (TwJob *self)
+{
+  if (self->stall_timeout > 0)
+    return self->stall_timeout;
+
+  return CLAMP (self->longest_pause * STALL_AUTO_FACTOR, STALL_AUTO_MIN_USEC, STALL_AUTO_MAX_USEC);
+}
+
+/* One timer per job, armed only while the run is running: idle costs nothing. */
+static void
+arm_stall (TwJob *self)
+{
+  if (self->stall == NULL)
+    return;
+
+  if (tw_run_state_get_status (self->run) == TW_RUN_RUNNING && self->last_output > 0)
+    g_source_set_ready_time (self->stall, self->last_output + effective_stall_timeout (self));
+  else
+    g_source_set_ready_time (self->stall, -1);
+}
+
+static gboolean
+stall_cb (gpointer user_data)
+{
+  TwJob *self = user_data;
+
+  g_source_set_ready_time (self->stall, -1);
+  tw_run_state_set_stalled (self->run, TRUE,
+                            (double) (g_get_monotonic_time () - self->last_output) / G_USEC_PER_SEC,
+                            self->events);
+  emit_events (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSource *
+new_idle_timer (TwJob       *self,
+                GSourceFunc  func)
+{
+  GSource *source = g_timeout_source_new (G_MAXINT);
+
+  g_source_set_ready_time (source, -1);
+  g_source_set_callback (source, func, self, NULL);
+  g_source_attach (source, NULL);
+
+  return source;
+}
+
+static void
+note_output (TwJob *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->last_output > 0)
+    {
+      if (tw_run_state_get_status (self->run) == TW_RUN_STALLED)
+        {
+          tw_run_state_set_stalled (self->run, FALSE, (double) (now - self->last_output) / G_USEC_PER_SEC,
+                                    self->events);
+          emit_events (self);
+        }
+      self->longest_pause = MAX (self->longest_pause, now - self->last_output);
+    }
+  self->last_output = now;
+}
+
 static void
 source_data_cb (TwSourceFile  *source,
                 gconstpointer  data,
@@ -93,11 +168,13 @@ source_data_cb (TwSourceFile  *source,
                 guint64        offset,
                 TwJob         *self)
 {
+  note_output (self);
   tw_extractor_feed (self->extractor, data, len, self->observations);
   /* Following live, the newest redraw of a bar in what arrived is news now. */
   tw_extractor_flush (self->extractor, self->observations);
   emit_events (self);
   g_source_set_ready_time (self->quiet, g_get_monotonic_time () + QUIET_MS * 1000);
+  arm_stall (self);
 }
 
 static void
@@ -143,6 +220,11 @@ tw_job_dispose (GObject *object)
     {
       g_source_destroy (self->quiet);
       g_clear_pointer (&self->quiet, g_source_unref);
+    }
+  if (self->stall != NULL)
+    {
+      g_source_destroy (self->stall);
+      g_clear_pointer (&self->stall, g_source_unref);
     }
 
   G_OBJECT_CLASS (tw_job_parent_class)->dispose (object);
@@ -403,12 +485,9 @@ tw_job_follow (TwJob     *self,
 
   reset_extractor (self);
   if (self->quiet == NULL)
-    {
-      self->quiet = g_timeout_source_new (G_MAXINT);
-      g_source_set_ready_time (self->quiet, -1);
-      g_source_set_callback (self->quiet, quiet_cb, self, NULL);
-      g_source_attach (self->quiet, NULL);
-    }
+    self->quiet = new_idle_timer (self, quiet_cb);
+  if (self->stall == NULL)
+    self->stall = new_idle_timer (self, stall_cb);
 
   self->source = tw_source_file_new (inotify, self->log_path, start_offset);
   g_signal_connect (self->source, "data", G_CALLBACK (source_data_cb), self);
@@ -433,6 +512,8 @@ tw_job_stop_following (TwJob *self)
   g_signal_handlers_disconnect_by_data (self->source, self);
   tw_source_file_stop (self->source);
   g_clear_object (&self->source);
+  if (self->stall != NULL)
+    g_source_set_ready_time (self->stall, -1);
 }
 
 /**
@@ -500,6 +581,26 @@ tw_job_finish_process (TwJob *self,
   emit_events (self);
   tw_run_state_finish_process (self->run, exit_status, signal_number, self->events);
   emit_events (self);
+}
+
+/**
+ * tw_job_set_stall_timeout:
+ * @self: a #TwJob
+ * @usec: how long a running run may be silent before it counts as
+ *   stalled, or 0 to judge from its own pauses (three times the longest,
+ *   between 10 minutes and 2 hours)
+ *
+ * Sets when the job reports its run as stalled.
+ */
+void
+tw_job_set_stall_timeout (TwJob  *self,
+                          gint64  usec)
+{
+  g_return_if_fail (TW_IS_JOB (self));
+  g_return_if_fail (usec >= 0);
+
+  self->stall_timeout = usec;
+  arm_stall (self);
 }
 
 /**

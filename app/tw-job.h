@@ -38,5 +38,7 @@ void        tw_job_finish_process     (TwJob       *self,
                                        int          exit_status,
                                        int          signal_number);
 TwRunState *tw_job_get_run_state      (TwJob       *self);
+void        tw_job_set_stall_timeout  (TwJob       *self,
+                                       gint64       usec);
 
 G_END_DECLS

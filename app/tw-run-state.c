@@ -631,6 +631,46 @@ tw_run_state_finish_process (TwRunState *self,
 }
 
 /**
+ * tw_run_state_set_stalled:
+ * @self: a #TwRunState
+ * @stalled: %TRUE when the run has been silent too long, %FALSE when its
+ *   output resumed
+ * @silent_seconds: how long it was silent
+ * @events: (element-type TwEvent): where new events are appended
+ *
+ * Marks a running run as stalled (a stalled event) or a stalled one as
+ * running again (a resumed event). Runs that have not started or have
+ * ended are left as they are.
+ */
+void
+tw_run_state_set_stalled (TwRunState *self,
+                          gboolean    stalled,
+                          double      silent_seconds,
+                          GPtrArray  *events)
+{
+  int minutes = (int) MAX (1.0, round (silent_seconds / 60.0));
+  g_autofree char *body = NULL;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (events != NULL);
+
+  if (stalled && self->status == TW_RUN_RUNNING)
+    {
+      self->status = TW_RUN_STALLED;
+      body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "No output for %d minute.", "No output for %d minutes.",
+                                           minutes), minutes);
+      add_event (self, events, TW_EVENT_STALLED, TW_LEVEL_WARNING, _("Run stalled"), body);
+    }
+  else if (!stalled && self->status == TW_RUN_STALLED)
+    {
+      self->status = TW_RUN_RUNNING;
+      body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Output resumed after %d minute.",
+                                           "Output resumed after %d minutes.", minutes), minutes);
+      add_event (self, events, TW_EVENT_RESUMED, TW_LEVEL_INFO, _("Run resumed"), body);
+    }
+}
+
+/**
  * tw_run_state_get_status:
  * @self: a #TwRunState
  *

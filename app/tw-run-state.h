@@ -39,6 +39,10 @@ void         tw_run_state_finish_process        (TwRunState          *self,
                                                  int                  exit_status,
                                                  int                  signal_number,
                                                  GPtrArray           *events);
+void         tw_run_state_set_stalled           (TwRunState          *self,
+                                                 gboolean             stalled,
+                                                 double               silent_seconds,
+                                                 GPtrArray           *events);
 TwRunStatus  tw_run_state_get_status            (TwRunState          *self);
 double       tw_run_state_get_progress          (TwRunState          *self);
 void         tw_run_state_add_json              (TwRunState          *self,
