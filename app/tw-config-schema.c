@@ -108,6 +108,65 @@ static const TwConfigKey keys[] = {
   },
 };
 
+/* Groups that may appear any number of times, as [KIND:NAME]. */
+static const TwConfigSection sections[] = {
+  {
+    .kind = "watch",
+    .required_key = "path",
+    .example = "resnet ~/runs/resnet/train.log",
+    .doc = N_("A run to follow, one group per file or pattern: [watch:NAME], where NAME "
+              "names the run in notifications. “trainwatch watch” and “trainwatch "
+              "unwatch” add and remove these groups."),
+  },
+  {
+    .kind = "rule",
+    .required_key = "pattern",
+    .example = "checkpoint-lost Failed to save checkpoint (.*)",
+    .doc = N_("A rule of your own, one group per rule: [rule:NAME]. Every line that any "
+              "followed run prints is matched against its pattern, and a match is "
+              "reported as an event at the rule’s level."),
+  },
+};
+
+static const TwConfigKey section_keys[] = {
+  {
+    .group = "watch",
+    .key = "path",
+    .type = TW_CONFIG_TYPE_STRING,
+    .default_value = "",
+    .doc = N_("The file to follow: a training log, or a status file (a .json file "
+              "or Lightning’s metrics.csv). It may be a pattern with *, ? and [...], "
+              "such as ~/runs/*/train.log: then every matching file, present or future, "
+              "is a run of its own. A leading ~ is your home folder."),
+  },
+  {
+    .group = "rule",
+    .key = "pattern",
+    .type = TW_CONFIG_TYPE_REGEX,
+    .default_value = "",
+    .doc = N_("A regular expression (Perl syntax) that a line of output must contain. "
+              "Colour codes are removed from lines before they are matched."),
+  },
+  {
+    .group = "rule",
+    .key = "level",
+    .type = TW_CONFIG_TYPE_ENUM,
+    .default_value = "warning",
+    .choices = level_choices,
+    .doc = N_("The level of the event a match makes, which decides how and where it "
+              "is shown."),
+  },
+  {
+    .group = "rule",
+    .key = "message",
+    .type = TW_CONFIG_TYPE_STRING,
+    .default_value = "",
+    .doc = N_("The text of the event. \\0 stands for the whole match and \\1 to "
+              "\\9 for the pattern’s groups; \\\\ is a backslash. Empty: the "
+              "line itself."),
+  },
+};
+
 #define COMMENT_WIDTH 78
 
 /* Appends @text as "# "-prefixed lines of at most COMMENT_WIDTH characters. */
@@ -168,6 +227,18 @@ is_one_line_text (const char *text)
   return TRUE;
 }
 
+static gboolean
+is_valid_regex (const char *text)
+{
+  g_autoptr(GRegex) regex = NULL;
+
+  if (*text == '\0')
+    return FALSE;
+  regex = g_regex_new (text, G_REGEX_OPTIMIZE, 0, NULL);
+
+  return regex != NULL;
+}
+
 /**
  * tw_config_schema_get_groups:
  * @n_groups: (out): where to store the number of groups
@@ -218,7 +289,100 @@ tw_config_schema_has_group (const char *group)
         return TRUE;
     }
 
-  return FALSE;
+  return tw_config_schema_parse_section (group, NULL) != NULL;
+}
+
+/**
+ * tw_config_schema_get_sections:
+ * @n_sections: (out): where to store the number of section kinds
+ *
+ * Returns: (transfer none) (array length=n_sections): the kinds of group that may
+ *   appear any number of times, as `[KIND:NAME]`
+ */
+const TwConfigSection *
+tw_config_schema_get_sections (guint *n_sections)
+{
+  g_return_val_if_fail (n_sections != NULL, NULL);
+
+  *n_sections = G_N_ELEMENTS (sections);
+  return sections;
+}
+
+/**
+ * tw_config_schema_get_section_keys:
+ * @n_keys: (out): where to store the number of keys
+ *
+ * Returns: (transfer none) (array length=n_keys): the keys of every section kind;
+ *   a key's group is the kind it belongs to
+ */
+const TwConfigKey *
+tw_config_schema_get_section_keys (guint *n_keys)
+{
+  g_return_val_if_fail (n_keys != NULL, NULL);
+
+  *n_keys = G_N_ELEMENTS (section_keys);
+  return section_keys;
+}
+
+/**
+ * tw_config_schema_find_section_key:
+ * @kind: a section kind, such as `watch`
+ * @key: a key name
+ *
+ * Returns: the index of the key in tw_config_schema_get_section_keys(), or -1
+ */
+int
+tw_config_schema_find_section_key (const char *kind,
+                                   const char *key)
+{
+  guint i;
+
+  g_return_val_if_fail (kind != NULL, -1);
+  g_return_val_if_fail (key != NULL, -1);
+
+  for (i = 0; i < G_N_ELEMENTS (section_keys); i++)
+    {
+      if (strcmp (section_keys[i].group, kind) == 0 && strcmp (section_keys[i].key, key) == 0)
+        return i;
+    }
+
+  return -1;
+}
+
+/**
+ * tw_config_schema_parse_section:
+ * @group: a group name
+ * @out_name: (out) (optional) (transfer none): where to store the section's name,
+ *   which points into @group
+ *
+ * Returns: (nullable): the kind of section @group is (`watch:resnet` is a `watch`
+ *   named `resnet`), or %NULL if it is none; a name is never empty
+ */
+const TwConfigSection *
+tw_config_schema_parse_section (const char  *group,
+                                const char **out_name)
+{
+  const char *colon;
+  guint i;
+
+  g_return_val_if_fail (group != NULL, NULL);
+
+  colon = strchr (group, ':');
+  if (colon == NULL || colon[1] == '\0')
+    return NULL;
+
+  for (i = 0; i < G_N_ELEMENTS (sections); i++)
+    {
+      if (strlen (sections[i].kind) == (gsize) (colon - group)
+          && strncmp (sections[i].kind, group, colon - group) == 0)
+        {
+          if (out_name != NULL)
+            *out_name = colon + 1;
+          return &sections[i];
+        }
+    }
+
+  return NULL;
 }
 
 /**
@@ -307,6 +471,12 @@ tw_config_key_parse (const TwConfigKey *key,
       value.string = text;
       break;
 
+    case TW_CONFIG_TYPE_REGEX:
+      if (!is_one_line_text (text) || !is_valid_regex (text))
+        return FALSE;
+      value.string = text;
+      break;
+
     default:
       g_assert_not_reached ();
     }
@@ -353,6 +523,7 @@ tw_config_key_dup_normalized (const TwConfigKey *key,
     case TW_CONFIG_TYPE_ENUM:
       return g_strdup (value.string);
     case TW_CONFIG_TYPE_STRING:
+    case TW_CONFIG_TYPE_REGEX:
       return g_steal_pointer (&stripped);
     default:
       g_assert_not_reached ();
@@ -391,6 +562,9 @@ tw_config_key_dup_allowed (const TwConfigKey *key)
     case TW_CONFIG_TYPE_STRING:
       /* Translators: the values a setting accepts */
       return g_strdup (_("one line of text"));
+    case TW_CONFIG_TYPE_REGEX:
+      /* Translators: the values a setting accepts */
+      return g_strdup (_("a regular expression"));
     default:
       g_assert_not_reached ();
     }
@@ -449,6 +623,36 @@ tw_config_schema_dup_default_text (void)
           append_comment (out, _(keys[k].doc));
           append_comment (out, allowed_line);
           g_string_append_printf (out, "# %s = %s\n", keys[k].key, keys[k].default_value);
+        }
+    }
+
+  for (g = 0; g < G_N_ELEMENTS (sections); g++)
+    {
+      g_auto(GStrv) example = g_strsplit (sections[g].example, " ", 2);
+
+      g_string_append_c (out, '\n');
+      append_comment (out, _(sections[g].doc));
+      /* Translators: introduces a commented-out example group in the config file */
+      append_comment (out, _("For example (remove the “#   ” in front of each line):"));
+      g_string_append_printf (out, "#\n#   [%s:%s]\n", sections[g].kind, example[0]);
+      for (k = 0; k < G_N_ELEMENTS (section_keys); k++)
+        {
+          g_autofree char *allowed = NULL;
+          g_autofree char *allowed_line = NULL;
+          gboolean required;
+
+          if (strcmp (section_keys[k].group, sections[g].kind) != 0)
+            continue;
+
+          required = strcmp (section_keys[k].key, sections[g].required_key) == 0;
+          allowed = tw_config_key_dup_allowed (&section_keys[k]);
+          /* Translators: %s is a description of the values, such as “true or false” */
+          allowed_line = g_strdup_printf (_("Allowed values: %s."), allowed);
+          g_string_append (out, "#\n");
+          append_comment (out, _(section_keys[k].doc));
+          append_comment (out, allowed_line);
+          g_string_append_printf (out, "#   %s = %s\n", section_keys[k].key,
+                                  required ? example[1] : section_keys[k].default_value);
         }
     }
 

@@ -13,6 +13,7 @@ typedef enum
   TW_CONFIG_TYPE_INT,
   TW_CONFIG_TYPE_ENUM,
   TW_CONFIG_TYPE_STRING,
+  TW_CONFIG_TYPE_REGEX,
 } TwConfigType;
 
 typedef struct
@@ -33,13 +34,24 @@ typedef struct
   const char         *doc;            /* untranslated (N_()); pass through _() to show it */
 } TwConfigKey;
 
+/* A kind of group that may appear any number of times, as `[KIND:NAME]`: one watched
+ * path or glob, one user rule. Its keys are TwConfigKey rows whose group is the kind. */
+typedef struct
+{
+  const char *kind;
+  const char *required_key;  /* a section without it is ignored (and reported) */
+  const char *example;       /* the NAME used in the default file's commented example */
+  const char *doc;           /* untranslated (N_()); pass through _() to show it */
+} TwConfigSection;
+
 /* A value parsed from its text; which member is set follows the key's type. */
 typedef struct
 {
   gboolean    boolean;  /* TW_CONFIG_TYPE_BOOLEAN */
   int         integer;  /* TW_CONFIG_TYPE_INT; TW_CONFIG_TYPE_ENUM: index into choices */
   const char *string;   /* TW_CONFIG_TYPE_ENUM: the canonical choice (static);
-                         * TW_CONFIG_TYPE_STRING: the text passed in (borrowed) */
+                         * TW_CONFIG_TYPE_STRING, TW_CONFIG_TYPE_REGEX: the text passed
+                         * in (borrowed) */
 } TwConfigValue;
 
 const TwConfigGroup *tw_config_schema_get_groups       (guint              *n_groups);
@@ -47,6 +59,13 @@ const TwConfigKey   *tw_config_schema_get_keys         (guint              *n_ke
 gboolean             tw_config_schema_has_group        (const char         *group);
 int                  tw_config_schema_find_key         (const char         *group,
                                                         const char         *key);
+
+const TwConfigSection *tw_config_schema_get_sections   (guint              *n_sections);
+const TwConfigKey   *tw_config_schema_get_section_keys (guint              *n_keys);
+int                  tw_config_schema_find_section_key (const char         *kind,
+                                                        const char         *key);
+const TwConfigSection *tw_config_schema_parse_section  (const char         *group,
+                                                        const char        **out_name);
 
 gboolean             tw_config_key_parse               (const TwConfigKey  *key,
                                                         const char         *text,

@@ -24,12 +24,24 @@ typedef struct
   char     *string;   /* TW_CONFIG_TYPE_ENUM and TW_CONFIG_TYPE_STRING */
 } Value;
 
+/* One [KIND:NAME] group of the file. */
+typedef struct
+{
+  const TwConfigSection *kind;
+  char                  *group;   /* "watch:resnet" */
+  const char            *name;    /* points into group */
+  guint                  line;    /* of its first header */
+  Value                 *values;  /* one per row of tw_config_schema_get_section_keys() */
+  gboolean               valid;   /* it sets its required key */
+} Section;
+
 struct _TwConfig
 {
   GObject    parent_instance;
 
   char      *path;
   Value     *values;          /* replaced as a whole, then "changed" is emitted */
+  GPtrArray *sections;        /* of Section, in file order; replaced with values */
   GPtrArray *problems;        /* of TwConfigProblem; replaced as a whole on each load */
   GBytes    *loaded;          /* the contents values came from; NULL: no file */
 
@@ -125,13 +137,12 @@ values_free (Value *values)
 }
 
 static gboolean
-values_equal (const Value *a,
-              const Value *b)
+value_array_equal (const Value *a,
+                   const Value *b,
+                   guint        n_keys)
 {
-  guint n_keys;
   guint i;
 
-  tw_config_schema_get_keys (&n_keys);
   for (i = 0; i < n_keys; i++)
     {
       if (a[i].boolean != b[i].boolean
@@ -141,6 +152,113 @@ values_equal (const Value *a,
     }
 
   return TRUE;
+}
+
+static gboolean
+values_equal (const Value *a,
+              const Value *b)
+{
+  guint n_keys;
+
+  tw_config_schema_get_keys (&n_keys);
+  return value_array_equal (a, b, n_keys);
+}
+
+static void
+section_free (Section *section)
+{
+  guint n_keys;
+  guint i;
+
+  tw_config_schema_get_section_keys (&n_keys);
+  for (i = 0; i < n_keys; i++)
+    g_free (section->values[i].string);
+  g_free (section->values);
+  g_free (section->group);
+  g_free (section);
+}
+
+static Section *
+section_new (const TwConfigSection *kind,
+             const char            *group,
+             guint                  line)
+{
+  Section *section = g_new0 (Section, 1);
+  const TwConfigKey *keys;
+  guint n_keys;
+  guint i;
+
+  section->kind = kind;
+  section->group = g_strdup (group);
+  section->name = strchr (section->group, ':') + 1;
+  section->line = line;
+
+  keys = tw_config_schema_get_section_keys (&n_keys);
+  section->values = g_new0 (Value, n_keys);
+  for (i = 0; i < n_keys; i++)
+    {
+      TwConfigValue parsed;
+
+      /* a required key has no usable default ("" is no path, no pattern) */
+      if (tw_config_key_parse (&keys[i], keys[i].default_value, &parsed))
+        {
+          section->values[i].boolean = parsed.boolean;
+          section->values[i].integer = parsed.integer;
+          section->values[i].string = g_strdup (parsed.string);
+        }
+      else
+        {
+          section->values[i].string = g_strdup (keys[i].default_value);
+        }
+    }
+
+  return section;
+}
+
+static GPtrArray *
+sections_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) section_free);
+}
+
+static gboolean
+sections_equal (GPtrArray *a,
+                GPtrArray *b)
+{
+  guint n_keys;
+  guint i;
+
+  if (a->len != b->len)
+    return FALSE;
+
+  tw_config_schema_get_section_keys (&n_keys);
+  for (i = 0; i < a->len; i++)
+    {
+      const Section *sa = g_ptr_array_index (a, i);
+      const Section *sb = g_ptr_array_index (b, i);
+
+      if (strcmp (sa->group, sb->group) != 0 || !value_array_equal (sa->values, sb->values, n_keys))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static Section *
+find_section (GPtrArray  *sections,
+              const char *group)
+{
+  guint i;
+
+  for (i = 0; i < sections->len; i++)
+    {
+      Section *section = g_ptr_array_index (sections, i);
+
+      if (strcmp (section->group, group) == 0)
+        return section;
+    }
+
+  return NULL;
 }
 
 static gboolean
@@ -253,6 +371,60 @@ add_doc_problem (GPtrArray             *problems,
   add_problem (problems, file, problem->line, problem->group, problem->key, sentence);
 }
 
+/* One `key = value` line of a [KIND:NAME] group; the last setting of a key counts. */
+static void
+evaluate_section_line (const char         *file,
+                       Section            *section,
+                       const TwKeyDocLine *line,
+                       GHashTable         *seen,
+                       GPtrArray          *problems)
+{
+  const TwConfigKey *keys;
+  TwConfigValue parsed;
+  guint n_keys;
+  char *seen_key;
+  int index;
+
+  keys = tw_config_schema_get_section_keys (&n_keys);
+  index = tw_config_schema_find_section_key (section->kind->kind, line->key);
+  if (index < 0)
+    {
+      add_problem (problems, file, line->line, line->group, line->key,
+                   g_strdup_printf (_("unknown key “%s” in group [%s]; the line is "
+                                      "ignored"),
+                                    line->key, line->group));
+      return;
+    }
+
+  seen_key = g_strconcat (section->group, "\n", line->key, NULL);
+  if (!g_hash_table_add (seen, seen_key))
+    return;
+
+  if (tw_config_key_parse (&keys[index], line->value, &parsed))
+    {
+      section->values[index].boolean = parsed.boolean;
+      section->values[index].integer = parsed.integer;
+      g_free (section->values[index].string);
+      section->values[index].string = g_strdup (parsed.string);
+    }
+  else
+    {
+      g_autofree char *quoted = quote_value (line->value);
+      g_autofree char *allowed = tw_config_key_dup_allowed (&keys[index]);
+
+      add_problem (problems, file, line->line, line->group, line->key,
+                   /* Translators: “%s” are a value, a key, a group, a
+                    * description such as “a regular expression”, and a value */
+                   g_strdup_printf (_("invalid value “%s” for key “%s” in group [%s]: "
+                                      "expected %s; using the default (%s)"),
+                                    quoted, line->key, line->group, allowed,
+                                    keys[index].default_value));
+      /* the required key stays unset: the group is then reported and ignored */
+      if (strcmp (line->key, section->kind->required_key) == 0)
+        g_hash_table_remove (seen, seen_key);
+    }
+}
+
 /* Checks every line of @doc against the schema. Of a key set twice only the last
  * line counts (the document reports the duplicate), so lines are visited from the
  * end and a key already seen is skipped. */
@@ -260,9 +432,11 @@ static void
 evaluate_doc (const char *file,
               TwKeyDoc   *doc,
               Value      *values,
+              GPtrArray  *sections,
               GPtrArray  *problems)
 {
   g_autoptr(GHashTable) unknown_groups = NULL;
+  g_autoptr(GHashTable) seen_in_sections = NULL;
   g_autofree gboolean *seen = NULL;
   const TwConfigKey *keys;
   guint n_keys;
@@ -271,6 +445,7 @@ evaluate_doc (const char *file,
   keys = tw_config_schema_get_keys (&n_keys);
   seen = g_new0 (gboolean, n_keys);
   unknown_groups = g_hash_table_new (g_str_hash, g_str_equal);
+  seen_in_sections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (i = 0; i < tw_key_doc_get_n_problems (doc); i++)
     add_doc_problem (problems, file, tw_key_doc_get_problem (doc, i));
@@ -291,16 +466,37 @@ evaluate_doc (const char *file,
                                     line->group));
     }
 
+  /* Sections in the order of their first header. */
+  for (i = 0; i < tw_key_doc_get_n_lines (doc); i++)
+    {
+      const TwKeyDocLine *line = tw_key_doc_get_line (doc, i);
+      const TwConfigSection *kind;
+
+      if (line->kind != TW_KEY_DOC_LINE_GROUP || find_section (sections, line->group) != NULL)
+        continue;
+      kind = tw_config_schema_parse_section (line->group, NULL);
+      if (kind != NULL)
+        g_ptr_array_add (sections, section_new (kind, line->group, line->line));
+    }
+
   for (i = tw_key_doc_get_n_lines (doc); i > 0; i--)
     {
       const TwKeyDocLine *line = tw_key_doc_get_line (doc, i - 1);
       TwConfigValue parsed;
+      Section *section;
       int index;
 
       if (line->kind != TW_KEY_DOC_LINE_KEY
           || line->group == NULL
           || g_hash_table_contains (unknown_groups, line->group))
         continue;
+
+      section = find_section (sections, line->group);
+      if (section != NULL)
+        {
+          evaluate_section_line (file, section, line, seen_in_sections, problems);
+          continue;
+        }
 
       index = tw_config_schema_find_key (line->group, line->key);
       if (index < 0)
@@ -336,6 +532,24 @@ evaluate_doc (const char *file,
                                         quoted, line->key, line->group, allowed,
                                         keys[index].default_value));
         }
+    }
+
+  /* A section without its required key is no watch, no rule. */
+  for (i = sections->len; i > 0; i--)
+    {
+      Section *section = g_ptr_array_index (sections, i - 1);
+      g_autofree char *seen_key = g_strconcat (section->group, "\n", section->kind->required_key, NULL);
+
+      if (g_hash_table_contains (seen_in_sections, seen_key)
+          && *section->values[tw_config_schema_find_section_key (section->kind->kind,
+                                                                 section->kind->required_key)].string != '\0')
+        continue;
+
+      add_problem (problems, file, section->line, section->group, section->kind->required_key,
+                   /* Translators: [%s] is a group such as [watch:resnet]; “%s” a key */
+                   g_strdup_printf (_("group [%s] sets no valid “%s”; the group is ignored"),
+                                    section->group, section->kind->required_key));
+      g_ptr_array_remove_index (sections, i - 1);
     }
 }
 
@@ -380,6 +594,7 @@ static void
 evaluate (const char *file,
           GBytes     *contents,
           Value      *values,
+          GPtrArray  *sections,
           GPtrArray  *problems)
 {
   g_autoptr(TwKeyDoc) doc = NULL;
@@ -404,7 +619,7 @@ evaluate (const char *file,
     }
 
   doc = tw_key_doc_new_from_data (data, length);
-  evaluate_doc (file, doc, values, problems);
+  evaluate_doc (file, doc, values, sections, problems);
 
   g_ptr_array_sort (problems, compare_problems);
 
@@ -568,21 +783,27 @@ apply_contents (TwConfig *self,
                 GBytes   *contents)
 {
   g_autoptr(GPtrArray) problems = problems_new ();
+  g_autoptr(GPtrArray) sections = sections_new ();
   g_autoptr(GPtrArray) old_problems = NULL;
+  g_autoptr(GPtrArray) old_sections = NULL;
   g_autoptr(GHashTable) logged = NULL;
   Value *values = values_new_defaults ();
   Value *old_values;
   gboolean changed;
   guint i;
 
-  evaluate (self->path, contents, values, problems);
+  evaluate (self->path, contents, values, sections, problems);
 
-  changed = !values_equal (values, self->values) || !problems_equal (problems, self->problems);
+  changed = !values_equal (values, self->values)
+            || !sections_equal (sections, self->sections)
+            || !problems_equal (problems, self->problems);
 
   old_values = g_steal_pointer (&self->values);
   self->values = values;
   old_problems = g_steal_pointer (&self->problems);
   self->problems = g_steal_pointer (&problems);
+  old_sections = g_steal_pointer (&self->sections);
+  self->sections = g_steal_pointer (&sections);
   g_clear_pointer (&self->loaded, g_bytes_unref);
   self->loaded = contents != NULL ? g_bytes_ref (contents) : NULL;
   values_free (old_values);
@@ -767,6 +988,7 @@ tw_config_finalize (GObject *object)
 
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->values, values_free);
+  g_clear_pointer (&self->sections, g_ptr_array_unref);
   g_clear_pointer (&self->problems, g_ptr_array_unref);
   g_clear_pointer (&self->loaded, g_bytes_unref);
   g_clear_pointer (&self->last_reload_error, g_free);
@@ -858,6 +1080,7 @@ static void
 tw_config_init (TwConfig *self)
 {
   self->values = values_new_defaults ();
+  self->sections = sections_new ();
   self->problems = problems_new ();
 }
 
@@ -1005,49 +1228,77 @@ tw_config_watch (TwConfig *self)
     add_monitor (self, self->watched_target);
 }
 
-/* Finds the key of a getter's arguments, or says which programmer error it is. The
- * criticals go through g_log(), not g_critical(): with G_LOG_USE_STRUCTURED only
- * g_log() honours g_test_expect_message(), and tests check these. */
-static int
-find_key_checked (const char   *func,
-                  const char   *group,
-                  const char   *key,
-                  TwConfigType  type,
-                  TwConfigType  other_type)
+#define TYPE_BIT(type) (1u << (type))
+
+/* Finds the value a getter asks for, in a fixed group or a [KIND:NAME] section, or
+ * says which programmer error it is. The criticals go through g_log(), not
+ * g_critical(): with G_LOG_USE_STRUCTURED only g_log() honours
+ * g_test_expect_message(), and tests check these. */
+static const Value *
+lookup_checked (TwConfig           *self,
+                const char         *func,
+                const char         *group,
+                const char         *key,
+                guint               type_bits,
+                const TwConfigKey **out_key)
 {
+  const TwConfigSection *kind;
   const TwConfigKey *keys;
+  const Value *values;
   guint n_keys;
   int index;
 
   if (group == NULL || key == NULL)
     {
       g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "%s: group and key must not be NULL", func);
-      return -1;
+      return NULL;
     }
 
-  index = tw_config_schema_find_key (group, key);
+  kind = tw_config_schema_parse_section (group, NULL);
+  if (kind != NULL)
+    {
+      Section *section = find_section (self->sections, group);
+
+      keys = tw_config_schema_get_section_keys (&n_keys);
+      index = tw_config_schema_find_section_key (kind->kind, key);
+      if (index >= 0 && section == NULL)
+        {
+          g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
+                 "%s: the config file has no group [%s]", func, group);
+          return NULL;
+        }
+      values = section != NULL ? section->values : NULL;
+    }
+  else
+    {
+      keys = tw_config_schema_get_keys (&n_keys);
+      index = tw_config_schema_find_key (group, key);
+      values = self->values;
+    }
+
   if (index < 0)
     {
       g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
              "%s: the config schema has no key “%s” in group [%s]", func, key, group);
-      return -1;
+      return NULL;
     }
 
-  keys = tw_config_schema_get_keys (&n_keys);
-  if (keys[index].type != type && keys[index].type != other_type)
+  if ((TYPE_BIT (keys[index].type) & type_bits) == 0)
     {
       g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
              "%s: config key “%s” in group [%s] is of another type", func, key, group);
-      return -1;
+      return NULL;
     }
 
-  return index;
+  if (out_key != NULL)
+    *out_key = &keys[index];
+  return &values[index];
 }
 
 /**
  * tw_config_get_boolean:
  * @self: a #TwConfig
- * @group: a group of the schema
+ * @group: a group of the schema, or a `[KIND:NAME]` group the file has
  * @key: a boolean key of @group
  *
  * Returns: the value of the key, or its default if the file does not set it
@@ -1058,22 +1309,19 @@ tw_config_get_boolean (TwConfig   *self,
                        const char *group,
                        const char *key)
 {
-  int index;
+  const Value *value;
 
   g_return_val_if_fail (TW_IS_CONFIG (self), FALSE);
 
-  index = find_key_checked (G_STRFUNC, group, key,
-                            TW_CONFIG_TYPE_BOOLEAN, TW_CONFIG_TYPE_BOOLEAN);
-  if (index < 0)
-    return FALSE;
+  value = lookup_checked (self, G_STRFUNC, group, key, TYPE_BIT (TW_CONFIG_TYPE_BOOLEAN), NULL);
 
-  return self->values[index].boolean;
+  return value != NULL ? value->boolean : FALSE;
 }
 
 /**
  * tw_config_get_int:
  * @self: a #TwConfig
- * @group: a group of the schema
+ * @group: a group of the schema, or a `[KIND:NAME]` group the file has
  * @key: an integer key of @group, or an enum key
  *
  * Returns: the value of the key (for an enum, the index of the choice in the
@@ -1084,22 +1332,21 @@ tw_config_get_int (TwConfig   *self,
                    const char *group,
                    const char *key)
 {
-  int index;
+  const Value *value;
 
   g_return_val_if_fail (TW_IS_CONFIG (self), 0);
 
-  index = find_key_checked (G_STRFUNC, group, key, TW_CONFIG_TYPE_INT, TW_CONFIG_TYPE_ENUM);
-  if (index < 0)
-    return 0;
+  value = lookup_checked (self, G_STRFUNC, group, key,
+                          TYPE_BIT (TW_CONFIG_TYPE_INT) | TYPE_BIT (TW_CONFIG_TYPE_ENUM), NULL);
 
-  return self->values[index].integer;
+  return value != NULL ? value->integer : 0;
 }
 
 /**
  * tw_config_get_string:
  * @self: a #TwConfig
- * @group: a group of the schema
- * @key: a string or enum key of @group
+ * @group: a group of the schema, or a `[KIND:NAME]` group the file has
+ * @key: a string, regular expression or enum key of @group
  *
  * Returns: (transfer none): the value of the key (for an enum, the choice as the
  *   schema spells it), or its default if the file does not set it validly; valid
@@ -1110,21 +1357,22 @@ tw_config_get_string (TwConfig   *self,
                       const char *group,
                       const char *key)
 {
-  int index;
+  const Value *value;
 
   g_return_val_if_fail (TW_IS_CONFIG (self), NULL);
 
-  index = find_key_checked (G_STRFUNC, group, key, TW_CONFIG_TYPE_STRING, TW_CONFIG_TYPE_ENUM);
-  if (index < 0)
-    return NULL;
+  value = lookup_checked (self, G_STRFUNC, group, key,
+                          TYPE_BIT (TW_CONFIG_TYPE_STRING) | TYPE_BIT (TW_CONFIG_TYPE_REGEX)
+                          | TYPE_BIT (TW_CONFIG_TYPE_ENUM),
+                          NULL);
 
-  return self->values[index].string;
+  return value != NULL ? value->string : NULL;
 }
 
 /**
  * tw_config_dup_value:
  * @self: a #TwConfig
- * @group: a group of the schema
+ * @group: a group of the schema, or a `[KIND:NAME]` group the file has
  * @key: a key of @group, of any type
  *
  * The value of a key as it would be written in the file, whatever its type; for
@@ -1138,26 +1386,18 @@ tw_config_dup_value (TwConfig   *self,
                      const char *group,
                      const char *key)
 {
-  const TwConfigKey *keys;
+  const TwConfigKey *schema_key = NULL;
   const Value *value;
-  guint n_keys;
-  int index;
 
   g_return_val_if_fail (TW_IS_CONFIG (self), NULL);
   g_return_val_if_fail (group != NULL, NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
-  index = tw_config_schema_find_key (group, key);
-  if (index < 0)
-    {
-      g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
-             "%s: the config schema has no key “%s” in group [%s]", G_STRFUNC, key, group);
-      return NULL;
-    }
+  value = lookup_checked (self, G_STRFUNC, group, key, ~0u, &schema_key);
+  if (value == NULL)
+    return NULL;
 
-  keys = tw_config_schema_get_keys (&n_keys);
-  value = &self->values[index];
-  switch (keys[index].type)
+  switch (schema_key->type)
     {
     case TW_CONFIG_TYPE_BOOLEAN:
       return g_strdup (value->boolean ? "true" : "false");
@@ -1165,10 +1405,106 @@ tw_config_dup_value (TwConfig   *self,
       return g_strdup_printf ("%d", value->integer);
     case TW_CONFIG_TYPE_ENUM:
     case TW_CONFIG_TYPE_STRING:
+    case TW_CONFIG_TYPE_REGEX:
       return g_strdup (value->string);
     default:
       g_assert_not_reached ();
     }
+}
+
+/**
+ * tw_config_dup_section_names:
+ * @self: a #TwConfig
+ * @kind: a section kind of the schema, such as `watch` or `rule`
+ *
+ * Lists the `[KIND:NAME]` groups of the file that are in effect: those that set
+ * their required key validly. Read their keys with the getters and the group
+ * `KIND:NAME`.
+ *
+ * Returns: (transfer full): the names, in file order
+ */
+GStrv
+tw_config_dup_section_names (TwConfig   *self,
+                             const char *kind)
+{
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  guint i;
+
+  g_return_val_if_fail (TW_IS_CONFIG (self), NULL);
+  g_return_val_if_fail (kind != NULL, NULL);
+
+  for (i = 0; i < self->sections->len; i++)
+    {
+      const Section *section = g_ptr_array_index (self->sections, i);
+
+      if (strcmp (section->kind->kind, kind) == 0)
+        g_strv_builder_add (names, section->name);
+    }
+
+  return g_strv_builder_end (names);
+}
+
+/* Changes the file as it is on disk now (hand edits since the last load are kept):
+ * sets @key of @group to @value, or with @key %NULL removes @group. */
+static gboolean
+edit_file (TwConfig    *self,
+           const char  *group,
+           const char  *key,
+           const char  *value,
+           GError     **error)
+{
+  g_autoptr(GBytes) contents = NULL;
+  g_autoptr(GBytes) new_contents = NULL;
+  g_autoptr(TwKeyDoc) doc = NULL;
+  g_autofree char *default_text = NULL;
+  g_autofree char *new_text = NULL;
+  g_autofree char *reason = NULL;
+  const char *data;
+  gsize length;
+  gsize new_length;
+  ReadResult result;
+
+  result = read_config_file (self->path, &contents, error);
+  if (result == READ_FAILED)
+    return FALSE;
+
+  if (result == READ_MISSING)
+    {
+      default_text = tw_config_schema_dup_default_text ();
+      data = default_text;
+      length = strlen (default_text);
+    }
+  else
+    {
+      data = g_bytes_get_data (contents, &length);
+      reason = dup_not_config_reason (data, length);
+      if (reason != NULL)
+        {
+          g_set_error (error, TW_CONFIG_ERROR, TW_CONFIG_ERROR_SYNTAX,
+                       /* Translators: the second %s says what is wrong with the file,
+                        * such as “the file contains NUL bytes, so it is not a text file” */
+                       _("Cannot change config file “%s”: %s"), self->path, reason);
+          return FALSE;
+        }
+    }
+
+  doc = tw_key_doc_new_from_data (data, length);
+  if (key != NULL)
+    tw_key_doc_set_value (doc, group, key, value);
+  else
+    tw_key_doc_remove_group (doc, group);
+  new_text = tw_key_doc_to_data (doc, &new_length);
+
+  if (result == READ_MISSING || new_length != length || memcmp (new_text, data, length) != 0)
+    {
+      if (!save_config_file (self->path, new_text, new_length, error))
+        return FALSE;
+    }
+
+  new_contents = g_bytes_new_take (g_steal_pointer (&new_text), new_length);
+  apply_contents (self, new_contents);
+
+  return TRUE;
 }
 
 /**
@@ -1196,19 +1532,10 @@ tw_config_set_value (TwConfig    *self,
                      const char  *value,
                      GError     **error)
 {
-  g_autoptr(GBytes) contents = NULL;
-  g_autoptr(GBytes) new_contents = NULL;
-  g_autoptr(TwKeyDoc) doc = NULL;
   g_autofree char *normalized = NULL;
-  g_autofree char *default_text = NULL;
-  g_autofree char *new_text = NULL;
-  g_autofree char *reason = NULL;
+  const TwConfigSection *kind;
   const TwConfigKey *keys;
-  const char *data;
-  gsize length;
-  gsize new_length;
   guint n_keys;
-  ReadResult result;
   int index;
 
   g_return_val_if_fail (TW_IS_CONFIG (self), FALSE);
@@ -1217,14 +1544,24 @@ tw_config_set_value (TwConfig    *self,
   g_return_val_if_fail (value != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!tw_config_schema_has_group (group))
+  if (!tw_config_schema_has_group (group) || !tw_key_doc_is_group_name (group))
     {
       g_set_error (error, TW_CONFIG_ERROR, TW_CONFIG_ERROR_UNKNOWN_KEY,
                    _("Unknown group [%s] in the config file"), group);
       return FALSE;
     }
 
-  index = tw_config_schema_find_key (group, key);
+  kind = tw_config_schema_parse_section (group, NULL);
+  if (kind != NULL)
+    {
+      keys = tw_config_schema_get_section_keys (&n_keys);
+      index = tw_config_schema_find_section_key (kind->kind, key);
+    }
+  else
+    {
+      keys = tw_config_schema_get_keys (&n_keys);
+      index = tw_config_schema_find_key (group, key);
+    }
   if (index < 0)
     {
       g_set_error (error, TW_CONFIG_ERROR, TW_CONFIG_ERROR_UNKNOWN_KEY,
@@ -1232,7 +1569,6 @@ tw_config_set_value (TwConfig    *self,
       return FALSE;
     }
 
-  keys = tw_config_schema_get_keys (&n_keys);
   normalized = tw_config_key_dup_normalized (&keys[index], value);
   if (normalized == NULL)
     {
@@ -1249,42 +1585,38 @@ tw_config_set_value (TwConfig    *self,
       return FALSE;
     }
 
-  result = read_config_file (self->path, &contents, error);
-  if (result == READ_FAILED)
-    return FALSE;
+  return edit_file (self, group, key, normalized, error);
+}
 
-  if (result == READ_MISSING)
+/**
+ * tw_config_remove_section:
+ * @self: a #TwConfig
+ * @group: a `[KIND:NAME]` group, such as `watch:resnet`
+ *
+ * Removes the group from the file as it is on disk now: its header, its lines and
+ * the comments inside it; the rest of the file stays as it is. Removing a group
+ * the file does not have succeeds and writes nothing. Emits #TwConfig::changed if
+ * the values or problems changed.
+ *
+ * Returns: %TRUE on success; %FALSE with %TW_CONFIG_ERROR_UNKNOWN_KEY if @group is
+ *   not a section of the schema, %TW_CONFIG_ERROR_SYNTAX if the file is not a text
+ *   file Trainwatch can edit, or %TW_CONFIG_ERROR_IO
+ */
+gboolean
+tw_config_remove_section (TwConfig    *self,
+                          const char  *group,
+                          GError     **error)
+{
+  g_return_val_if_fail (TW_IS_CONFIG (self), FALSE);
+  g_return_val_if_fail (group != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (tw_config_schema_parse_section (group, NULL) == NULL || !tw_key_doc_is_group_name (group))
     {
-      default_text = tw_config_schema_dup_default_text ();
-      data = default_text;
-      length = strlen (default_text);
-    }
-  else
-    {
-      data = g_bytes_get_data (contents, &length);
-      reason = dup_not_config_reason (data, length);
-      if (reason != NULL)
-        {
-          g_set_error (error, TW_CONFIG_ERROR, TW_CONFIG_ERROR_SYNTAX,
-                       /* Translators: the second %s says what is wrong with the file,
-                        * such as “the file contains NUL bytes, so it is not a text file” */
-                       _("Cannot change config file “%s”: %s"), self->path, reason);
-          return FALSE;
-        }
+      g_set_error (error, TW_CONFIG_ERROR, TW_CONFIG_ERROR_UNKNOWN_KEY,
+                   _("Unknown group [%s] in the config file"), group);
+      return FALSE;
     }
 
-  doc = tw_key_doc_new_from_data (data, length);
-  tw_key_doc_set_value (doc, group, key, normalized);
-  new_text = tw_key_doc_to_data (doc, &new_length);
-
-  if (result == READ_MISSING || new_length != length || memcmp (new_text, data, length) != 0)
-    {
-      if (!save_config_file (self->path, new_text, new_length, error))
-        return FALSE;
-    }
-
-  new_contents = g_bytes_new_take (g_steal_pointer (&new_text), new_length);
-  apply_contents (self, new_contents);
-
-  return TRUE;
+  return edit_file (self, group, NULL, NULL, error);
 }

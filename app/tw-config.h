@@ -63,4 +63,10 @@ gboolean    tw_config_set_value         (TwConfig    *self,
                                          const char  *value,
                                          GError     **error);
 
+GStrv       tw_config_dup_section_names (TwConfig    *self,
+                                         const char  *kind);
+gboolean    tw_config_remove_section    (TwConfig    *self,
+                                         const char  *group,
+                                         GError     **error);
+
 G_END_DECLS

@@ -765,6 +765,57 @@ tw_key_doc_set_value (TwKeyDoc   *self,
 }
 
 /**
+ * tw_key_doc_remove_group:
+ * @self: a #TwKeyDoc
+ * @group: a group name
+ *
+ * Removes every `[group]` header of @group with the lines under it, up to the next
+ * group's header but not a comment that sits on that header (no blank line in
+ * between), and the blank lines a group at the end of the document leaves behind.
+ * Every other line stays as it is.
+ */
+void
+tw_key_doc_remove_group (TwKeyDoc   *self,
+                         const char *group)
+{
+  guint i = 0;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (group != NULL);
+
+  while (i < self->lines->len)
+    {
+      Line *line = &g_array_index (self->lines, Line, i);
+      guint end;
+
+      if (line->info.kind != TW_KEY_DOC_LINE_GROUP || strcmp (line->info.group, group) != 0)
+        {
+          i++;
+          continue;
+        }
+
+      for (end = i + 1; end < self->lines->len; end++)
+        if (g_array_index (self->lines, Line, end).info.kind == TW_KEY_DOC_LINE_GROUP)
+          break;
+
+      if (end < self->lines->len)
+        {
+          while (end > i + 1
+                 && g_array_index (self->lines, Line, end - 1).info.kind == TW_KEY_DOC_LINE_COMMENT)
+            end--;
+        }
+      else
+        {
+          while (i > 0 && g_array_index (self->lines, Line, i - 1).info.kind == TW_KEY_DOC_LINE_BLANK)
+            i--;
+        }
+
+      g_array_remove_range (self->lines, i, end - i);
+      analyse (self);
+    }
+}
+
+/**
  * tw_key_doc_is_group_name:
  * @name: a string
  *

@@ -70,6 +70,9 @@ void                   tw_key_doc_set_value      (TwKeyDoc    *self,
                                                   const char  *key,
                                                   const char  *value);
 
+void                   tw_key_doc_remove_group   (TwKeyDoc    *self,
+                                                  const char  *group);
+
 gboolean               tw_key_doc_is_group_name  (const char  *name);
 gboolean               tw_key_doc_is_key_name    (const char  *name);
 

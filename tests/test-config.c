@@ -1492,6 +1492,193 @@ test_schema_documented (void)
                         row, default_cell, heading);
       g_assert_true (found);
     }
+
+  /* and every key of the [KIND:NAME] groups, under "### `[KIND:NAME]`" */
+  keys = tw_config_schema_get_section_keys (&n_keys);
+  for (i = 0; i < n_keys; i++)
+    {
+      g_autofree char *heading = g_strdup_printf ("### `[%s:NAME]`", keys[i].group);
+      g_autofree char *row = g_strdup_printf ("| `%s` |", keys[i].key);
+      g_autofree char *default_cell = g_strdup_printf ("| `%s` |", keys[i].default_value);
+      gboolean in_group = FALSE;
+      gboolean found = FALSE;
+
+      for (guint l = 0; lines[l] != NULL; l++)
+        {
+          if (g_str_has_prefix (lines[l], "### "))
+            in_group = strcmp (lines[l], heading) == 0;
+          if (in_group && g_str_has_prefix (lines[l], row) && strstr (lines[l], default_cell))
+            found = TRUE;
+        }
+
+      if (!found)
+        g_test_message ("docs/config.md has no row “%s … %s” under “%s”", row, default_cell, heading);
+      g_assert_true (found);
+    }
+}
+
+/* The commented-out example groups are valid once their "#   " is removed. */
+static void
+test_sections_default_examples (void)
+{
+  g_autofree char *text = tw_config_schema_dup_default_text ();
+  g_autoptr(GRegex) regex = g_regex_new ("^#   ", G_REGEX_MULTILINE, 0, NULL);
+  g_autofree char *uncommented = g_regex_replace_literal (regex, text, -1, 0, "", 0, NULL);
+  g_autoptr(TwConfig) config = load_config (uncommented);
+  g_auto(GStrv) watches = tw_config_dup_section_names (config, "watch");
+  g_auto(GStrv) rules = tw_config_dup_section_names (config, "rule");
+
+  assert_no_problems (config);
+  assert_all_defaults (config);
+  g_assert_cmpuint (g_strv_length (watches), ==, 1);
+  g_assert_cmpstr (tw_config_get_string (config, "watch:resnet", "path"), ==, "~/runs/resnet/train.log");
+  g_assert_cmpuint (g_strv_length (rules), ==, 1);
+  g_assert_cmpstr (tw_config_get_string (config, "rule:checkpoint-lost", "pattern"), ==,
+                   "Failed to save checkpoint (.*)");
+  g_assert_cmpstr (tw_config_get_string (config, "rule:checkpoint-lost", "level"), ==, "warning");
+  g_assert_cmpstr (tw_config_get_string (config, "rule:checkpoint-lost", "message"), ==, "");
+}
+
+static void
+test_sections_load (void)
+{
+  g_autoptr(TwConfig) config = NULL;
+  g_auto(GStrv) watches = NULL;
+  g_auto(GStrv) rules = NULL;
+  GPtrArray *problems;
+  const char * const expected[] = {
+    "group [watch:nopath] sets no valid “path”; the group is ignored",
+    "unknown key “colour” in group [watch:b]; the line is ignored",
+    "invalid value “(unclosed” for key “pattern” in group [rule:bad]: expected a regular "
+    "expression; using the default ()",
+    "group [rule:bad] sets no valid “pattern”; the group is ignored",
+    "invalid value “loud” for key “level” in group [rule:nan]: expected one of info, success, "
+    "warning, error, critical; using the default (warning)",
+    "unknown group [wach:typo]; the keys in it are ignored",
+  };
+
+  config = load_config ("[watch:b]\n"
+                        "path = /runs/b.log\n"
+                        "colour = red\n"
+                        "[watch:a]\n"
+                        "path = /runs/old.log\n"
+                        "path = /runs/*/train.log\n"
+                        "[watch:nopath]\n"
+                        "[rule:bad]\n"
+                        "pattern = (unclosed\n"
+                        "[rule:nan]\n"
+                        "pattern = loss (nan|inf)\n"
+                        "level = loud\n"
+                        "message = loss went \\1\n"
+                        "[wach:typo]\n"
+                        "path = /x\n");
+
+  watches = tw_config_dup_section_names (config, "watch");
+  g_assert_cmpstrv (watches, ((const char * const[]) { "b", "a", NULL }));
+  g_assert_cmpstr (tw_config_get_string (config, "watch:a", "path"), ==, "/runs/*/train.log");
+  rules = tw_config_dup_section_names (config, "rule");
+  g_assert_cmpstrv (rules, ((const char * const[]) { "nan", NULL }));
+  g_assert_cmpstr (tw_config_get_string (config, "rule:nan", "level"), ==, "warning");
+  g_assert_cmpstr (tw_config_get_string (config, "rule:nan", "message"), ==, "loss went \\1");
+
+  problems = tw_config_get_problems (config);
+  /* the duplicate "path" of [watch:a] is reported too */
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < problems->len; j++)
+        found |= g_str_has_suffix (((TwConfigProblem *) g_ptr_array_index (problems, j))->message,
+                                   expected[i]);
+      if (!found)
+        g_test_message ("missing problem: %s", expected[i]);
+      g_assert_true (found);
+    }
+  g_assert_cmpuint (problems->len, ==, G_N_ELEMENTS (expected) + 1);
+
+  /* a section the file does not have is a programmer error */
+  g_test_expect_message ("tw-app", G_LOG_LEVEL_CRITICAL, "*has no group [watch:zzz]*");
+  g_assert_null (tw_config_get_string (config, "watch:zzz", "path"));
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_sections_set_and_remove (void)
+{
+  g_autofree char *path = config_path ();
+  g_autofree char *contents = NULL;
+  g_autoptr(TwConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) watches = NULL;
+  guint changed = 0;
+  const char *before = "# mine\n"
+                       "[desktop]\n"
+                       "sound = false\n"
+                       "\n"
+                       "# my runs\n"
+                       "[watch:old]\n"
+                       "# keep an eye on it\n"
+                       "path = /runs/old.log\n"
+                       "\n"
+                       "# the end\n"
+                       "[history]\n"
+                       "keep-files = 3\n";
+
+  config = load_config (before);
+  g_signal_connect (config, "changed", G_CALLBACK (config_changed_cb), &changed);
+
+  g_assert_true (tw_config_set_value (config, "watch:new run", "path", "  ~/runs/*/train.log ", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (changed, ==, 1);
+  watches = tw_config_dup_section_names (config, "watch");
+  g_assert_cmpstrv (watches, ((const char * const[]) { "old", "new run", NULL }));
+  contents = read_file (path);
+  g_assert_true (g_str_has_suffix (contents, "keep-files = 3\n\n[watch:new run]\npath = ~/runs/*/train.log\n"));
+
+  /* removing keeps everything else, comments on the next header included */
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (tw_config_remove_section (config, "watch:old", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (changed, ==, 2);
+  contents = read_file (path);
+  g_assert_cmpstr (contents, ==,
+                   "# mine\n"
+                   "[desktop]\n"
+                   "sound = false\n"
+                   "\n"
+                   "# my runs\n"
+                   "# the end\n"
+                   "[history]\n"
+                   "keep-files = 3\n"
+                   "\n"
+                   "[watch:new run]\n"
+                   "path = ~/runs/*/train.log\n");
+
+  /* the last group goes with the blank line before it */
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (tw_config_remove_section (config, "watch:new run", &error));
+  g_assert_no_error (error);
+  contents = read_file (path);
+  g_assert_true (g_str_has_suffix (contents, "keep-files = 3\n"));
+  g_assert_cmpuint (changed, ==, 3);
+
+  /* removing what is not there writes nothing and changes nothing */
+  g_assert_true (tw_config_remove_section (config, "watch:never", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (changed, ==, 3);
+
+  /* invalid values and names are refused, the file untouched */
+  g_assert_false (tw_config_set_value (config, "rule:x", "pattern", "(", &error));
+  g_assert_error (error, TW_CONFIG_ERROR, TW_CONFIG_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+  g_assert_false (tw_config_set_value (config, "watch:a]b", "path", "/x", &error));
+  g_assert_error (error, TW_CONFIG_ERROR, TW_CONFIG_ERROR_UNKNOWN_KEY);
+  g_clear_error (&error);
+  g_assert_false (tw_config_remove_section (config, "desktop", &error));
+  g_assert_error (error, TW_CONFIG_ERROR, TW_CONFIG_ERROR_UNKNOWN_KEY);
+  g_clear_error (&error);
+  g_assert_cmpuint (changed, ==, 3);
+  assert_no_problems (config);
 }
 
 int
@@ -1510,6 +1697,9 @@ main (int   argc,
   g_test_add_func ("/config/load/creates-default", test_load_creates_default);
   g_test_add_func ("/config/load/default-uncommented", test_load_default_uncommented);
   g_test_add_func ("/config/load/values", test_load_values);
+  g_test_add_func ("/config/sections/default-examples", test_sections_default_examples);
+  g_test_add_func ("/config/sections/load", test_sections_load);
+  g_test_add_func ("/config/sections/set-and-remove", test_sections_set_and_remove);
 
   for (i = 0; i < G_N_ELEMENTS (problem_cases); i++)
     {
