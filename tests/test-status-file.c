@@ -241,6 +241,101 @@ test_binary_rejected (void)
   g_assert_cmpuint (out->len, ==, 0);
 }
 
+static guint
+count_kind (GArray            *out,
+            TwObservationKind  kind)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < out->len; i++)
+    n += g_array_index (out, TwObservation, i).kind == kind;
+
+  return n;
+}
+
+static void
+parse_new_data_file (const char     *name,
+                     TwStatusCursor *cursor,
+                     GArray         *out)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "status", name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len;
+
+  g_array_set_size (out, 0);
+  g_assert_true (g_file_get_contents (path, &contents, &len, &error));
+  g_assert_true (tw_status_file_parse_new (tw_status_format_for_name (name), contents, len, cursor, out, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_hf_new_entries (void)
+{
+  g_autoptr(GArray) out = new_out ();
+  TwStatusCursor cursor;
+  const TwObservation *o;
+
+  tw_status_cursor_init (&cursor);
+  parse_new_data_file ("hf-checkpoint-200-trainer_state.json", &cursor, out);
+  g_assert_cmpuint (count_kind (out, TW_OBSERVATION_EVALUATION), ==, 2);
+  g_assert_cmpint (cursor.step, ==, 200);
+
+  /* The next checkpoint repeats the history: only its new entries count. */
+  parse_new_data_file ("hf-checkpoint-300-trainer_state.json", &cursor, out);
+  g_assert_cmpuint (count_kind (out, TW_OBSERVATION_EVALUATION), ==, 1);
+  g_assert_cmpuint (count_kind (out, TW_OBSERVATION_METRIC), >, 0);
+  o = find (out, TW_OBSERVATION_METRIC, "eval_loss");
+  g_assert_nonnull (o);
+  g_assert_true (o->sub);
+  g_assert_cmpfloat_with_epsilon (o->value, 3.0900464057922363, 1e-9);
+  o = find (out, TW_OBSERVATION_STEP, NULL);
+  g_assert_cmpint (o->n, ==, 300);
+
+  /* A run resumed from the older checkpoint: nothing in it is new. */
+  parse_new_data_file ("hf-checkpoint-200-trainer_state.json", &cursor, out);
+  g_assert_cmpuint (count_kind (out, TW_OBSERVATION_EVALUATION), ==, 0);
+  g_assert_null (find (out, TW_OBSERVATION_METRIC, NULL));
+  g_assert_cmpint (cursor.step, ==, 300);
+}
+
+static void
+test_lightning_new_rows (void)
+{
+  g_autoptr(GArray) out = new_out ();
+  g_autoptr(GError) error = NULL;
+  const char *part = "epoch,step,train_loss,val_acc\n0,19,2.0,,\n0,39,1.5,\n0,39,,0.9\n1,";
+  const char *more = "epoch,step,train_loss,val_acc\n0,19,2.0,,\n0,39,1.5,\n0,39,,0.9\n1,59,1.2,\n";
+  TwStatusCursor cursor;
+
+  tw_status_cursor_init (&cursor);
+  g_assert_true (tw_status_file_parse_new (TW_STATUS_FORMAT_LIGHTNING_CSV, part, strlen (part), &cursor, out,
+                                           &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (cursor.rows, ==, 3);
+  g_assert_cmpuint (count_kind (out, TW_OBSERVATION_EPOCH), ==, 3);
+  g_assert_cmpuint (count_kind (out, TW_OBSERVATION_METRIC), ==, 3);
+  g_assert_cmpuint (count_kind (out, TW_OBSERVATION_EVALUATION), ==, 1);
+
+  g_array_set_size (out, 0);
+  g_assert_true (tw_status_file_parse_new (TW_STATUS_FORMAT_LIGHTNING_CSV, more, strlen (more), &cursor, out,
+                                           &error));
+  g_assert_cmpuint (cursor.rows, ==, 4);
+  g_assert_cmpuint (out->len, ==, 3);
+  g_assert_cmpint (g_array_index (out, TwObservation, 0).kind, ==, TW_OBSERVATION_EPOCH);
+  g_assert_cmpint (g_array_index (out, TwObservation, 0).n, ==, 2);
+  g_assert_cmpint (g_array_index (out, TwObservation, 1).kind, ==, TW_OBSERVATION_STEP);
+  g_assert_cmpint (g_array_index (out, TwObservation, 1).n, ==, 59);
+  g_assert_cmpstr (g_array_index (out, TwObservation, 2).name, ==, "train_loss");
+
+  /* Caught mid-rewrite with fewer rows: the cursor stays. */
+  g_array_set_size (out, 0);
+  g_assert_true (tw_status_file_parse_new (TW_STATUS_FORMAT_LIGHTNING_CSV, part, strlen (part), &cursor, out,
+                                           &error));
+  g_assert_cmpuint (cursor.rows, ==, 4);
+  g_assert_cmpuint (out->len, ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -251,7 +346,9 @@ main (int    argc,
   g_test_add_func ("/status-file/hf/final-checkpoint", test_hf_final_checkpoint);
   g_test_add_func ("/status-file/hf/middle-checkpoint", test_hf_middle_checkpoint);
   g_test_add_func ("/status-file/hf/train-runtime-completes", test_hf_train_runtime_completes);
+  g_test_add_func ("/status-file/hf/new-entries", test_hf_new_entries);
   g_test_add_func ("/status-file/lightning/csv", test_lightning_csv);
+  g_test_add_func ("/status-file/lightning/new-rows", test_lightning_new_rows);
   g_test_add_func ("/status-file/lightning/row-being-written", test_lightning_row_being_written);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

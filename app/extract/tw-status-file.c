@@ -304,11 +304,71 @@ add_log_entry_metrics (GArray     *out,
     }
 }
 
+/* Reading again with a cursor: every log_history entry not read before, in order, so
+ * each evaluation (and each new best) is heard once however many fit between reads. */
+static void
+add_new_log_entries (GArray         *out,
+                     JsonArray      *entries,
+                     TwStatusCursor *cursor)
+{
+  gint64 newest = cursor->step;
+  guint at_newest = 0;
+  guint at_cursor = 0;
+  gboolean finished = FALSE;
+
+  for (guint i = 0; i < json_array_get_length (entries); i++)
+    {
+      JsonNode *node = json_array_get_element (entries, i);
+      JsonObject *entry;
+      double value = -1;
+      gint64 step;
+      gboolean is_new;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      entry = json_node_get_object (node);
+      step = member_double (entry, "step", &value) && isfinite (value) && value >= 0 ? (gint64) value : -1;
+
+      /* A resumed run's file starts again below the cursor: those entries were heard. */
+      if (step == cursor->step)
+        is_new = at_cursor++ >= cursor->at_step;
+      else
+        is_new = step > cursor->step;
+      if (step > newest)
+        {
+          newest = step;
+          at_newest = 0;
+        }
+      if (step == newest)
+        at_newest++;
+      if (!is_new)
+        continue;
+
+      if (json_object_has_member (entry, "train_runtime"))
+        finished = TRUE;
+      else if (json_object_has_member (entry, "eval_loss") || json_object_has_member (entry, "eval_runtime"))
+        {
+          add_log_entry_metrics (out, entry, TRUE);
+          append (out, TW_OBSERVATION_EVALUATION);
+        }
+      else if (json_object_has_member (entry, "loss"))
+        add_log_entry_metrics (out, entry, FALSE);
+    }
+
+  if (newest == cursor->step)
+    at_newest = MAX (at_newest, cursor->at_step);
+  cursor->step = newest;
+  cursor->at_step = at_newest;
+  if (finished)
+    append (out, TW_OBSERVATION_COMPLETED);
+}
+
 static gboolean
-parse_hf_trainer_state (const char  *data,
-                        gsize        len,
-                        GArray      *out,
-                        GError     **error)
+parse_hf_trainer_state (const char      *data,
+                        gsize            len,
+                        TwStatusCursor  *cursor,
+                        GArray          *out,
+                        GError         **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *object = parse_object (parser, data, len, error);
@@ -352,6 +412,12 @@ parse_hf_trainer_state (const char  *data,
     add_progress (out, MIN (global_step, max_steps), max_steps, -1.0, NULL);
 
   history = json_object_get_member (object, "log_history");
+  if (cursor != NULL)
+    {
+      if (history != NULL && JSON_NODE_HOLDS_ARRAY (history))
+        add_new_log_entries (out, json_node_get_array (history), cursor);
+      return TRUE;
+    }
   if (history != NULL && JSON_NODE_HOLDS_ARRAY (history))
     {
       JsonArray *entries = json_node_get_array (history);
@@ -387,11 +453,53 @@ parse_hf_trainer_state (const char  *data,
   return TRUE;
 }
 
+/* Reading again with a cursor: each row not read before becomes its own observations. */
+static void
+add_csv_row (GArray          *out,
+             GPtrArray       *names,
+             char           **cells,
+             gsize            n_cells,
+             int              epoch_column,
+             int              step_column)
+{
+  gboolean evaluation = FALSE;
+
+  for (int pass = 0; pass < 3; pass++)
+    for (guint i = 0; i < MIN (n_cells, names->len); i++)
+      {
+        const char *name = g_ptr_array_index (names, i);
+        char *cell_end = NULL;
+        double value;
+
+        g_strstrip (cells[i]);
+        if (cells[i][0] == '\0')
+          continue;
+        value = g_ascii_strtod (cells[i], &cell_end);
+        if (cell_end == cells[i] || *cell_end != '\0')
+          continue;
+
+        /* Epoch first, then step, then the metrics, as a log would say them. */
+        if (pass == 0 && (int) i == epoch_column && isfinite (value) && value >= 0)
+          append (out, TW_OBSERVATION_EPOCH)->n = (gint64) value + 1;
+        else if (pass == 1 && (int) i == step_column && isfinite (value) && value >= 0)
+          append (out, TW_OBSERVATION_STEP)->n = (gint64) value;
+        else if (pass == 2 && (int) i != epoch_column && (int) i != step_column)
+          {
+            append_metric (out, name, value, is_eval_name (name));
+            evaluation |= is_eval_name (name);
+          }
+      }
+
+  if (evaluation)
+    append (out, TW_OBSERVATION_EVALUATION);
+}
+
 static gboolean
-parse_lightning_csv (const char  *data,
-                     gsize        len,
-                     GArray      *out,
-                     GError     **error)
+parse_lightning_csv (const char      *data,
+                     gsize            len,
+                     TwStatusCursor  *cursor,
+                     GArray          *out,
+                     GError         **error)
 {
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) last = g_array_new (FALSE, TRUE, sizeof (double));
@@ -402,6 +510,9 @@ parse_lightning_csv (const char  *data,
   int epoch_column = -1;
   int step_column = -1;
   gboolean header = TRUE;
+  /* Rows are counted, never compared: Lightning rewrites the file in place, and a read
+   * that catches it half written sees fewer rows, which are still the same rows. */
+  guint row = 0;
 
   while (p < end && (nl = memchr (p, '\n', end - p)) != NULL)
     {
@@ -438,6 +549,13 @@ parse_lightning_csv (const char  *data,
           continue;
         }
 
+      if (cursor != NULL)
+        {
+          if (row++ >= cursor->rows)
+            add_csv_row (out, names, cells, n_cells, epoch_column, step_column);
+          continue;
+        }
+
       for (guint i = 0; i < MIN (n_cells, names->len); i++)
         {
           char *cell_end = NULL;
@@ -460,6 +578,12 @@ parse_lightning_csv (const char  *data,
       g_set_error_literal (error, TW_STATUS_FILE_ERROR, TW_STATUS_FILE_ERROR_INCOMPLETE,
                            "The metrics.csv has no complete header yet");
       return FALSE;
+    }
+
+  if (cursor != NULL)
+    {
+      cursor->rows = MAX (cursor->rows, row);
+      return TRUE;
     }
 
   if (epoch_column >= 0 && g_array_index (seen, gboolean, epoch_column))
@@ -485,6 +609,41 @@ parse_lightning_csv (const char  *data,
     }
 
   return TRUE;
+}
+
+static gboolean
+parse_any (TwStatusFormat   format,
+           const char      *data,
+           gsize            len,
+           TwStatusCursor  *cursor,
+           GArray          *out,
+           GError         **error)
+{
+  if (len == 0)
+    {
+      g_set_error_literal (error, TW_STATUS_FILE_ERROR, TW_STATUS_FILE_ERROR_INCOMPLETE,
+                           "The status file is empty");
+      return FALSE;
+    }
+  if (memchr (data, '\0', len) != NULL)
+    {
+      g_set_error_literal (error, TW_STATUS_FILE_ERROR, TW_STATUS_FILE_ERROR_INVALID,
+                           "The status file holds binary data");
+      return FALSE;
+    }
+
+  switch (format)
+    {
+    case TW_STATUS_FORMAT_HF_TRAINER_STATE:
+      return parse_hf_trainer_state (data, len, cursor, out, error);
+
+    case TW_STATUS_FORMAT_LIGHTNING_CSV:
+      return parse_lightning_csv (data, len, cursor, out, error);
+
+    case TW_STATUS_FORMAT_TRAINWATCH:
+    default:
+      return parse_trainwatch (data, len, out, error);
+    }
 }
 
 /**
@@ -534,29 +693,56 @@ tw_status_file_parse (TwStatusFormat   format,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (len == 0)
-    {
-      g_set_error_literal (error, TW_STATUS_FILE_ERROR, TW_STATUS_FILE_ERROR_INCOMPLETE,
-                           "The status file is empty");
-      return FALSE;
-    }
-  if (memchr (data, '\0', len) != NULL)
-    {
-      g_set_error_literal (error, TW_STATUS_FILE_ERROR, TW_STATUS_FILE_ERROR_INVALID,
-                           "The status file holds binary data");
-      return FALSE;
-    }
+  return parse_any (format, data, len, NULL, out, error);
+}
 
-  switch (format)
-    {
-    case TW_STATUS_FORMAT_HF_TRAINER_STATE:
-      return parse_hf_trainer_state (data, len, out, error);
+/**
+ * tw_status_cursor_init:
+ * @cursor: a #TwStatusCursor
+ *
+ * Sets @cursor to "nothing read yet".
+ */
+void
+tw_status_cursor_init (TwStatusCursor *cursor)
+{
+  g_return_if_fail (cursor != NULL);
 
-    case TW_STATUS_FORMAT_LIGHTNING_CSV:
-      return parse_lightning_csv (data, len, out, error);
+  cursor->step = -1;
+  cursor->at_step = 0;
+  cursor->rows = 0;
+}
 
-    case TW_STATUS_FORMAT_TRAINWATCH:
-    default:
-      return parse_trainwatch (data, len, out, error);
-    }
+/**
+ * tw_status_file_parse_new:
+ * @format: how to read @data
+ * @data: (array length=len): the file's contents, read again after a change
+ * @len: their length
+ * @cursor: (inout): how far earlier reads got; advanced on success
+ * @out: (element-type TwObservation): where observations are appended
+ * @error: return location for a #GError
+ *
+ * Like tw_status_file_parse(), for a file that is followed: the run's
+ * epoch, step and progress as the file says now, then only the history
+ * not read before: each new `log_history` entry of a trainer_state.json
+ * (an evaluation entry gives its metrics and an evaluation), each new row
+ * of a metrics.csv (a row with `val_*` values gives an evaluation). Our
+ * own format holds no history and gives the whole file each time.
+ *
+ * Returns: %TRUE on success; %FALSE as tw_status_file_parse(), with
+ *   @cursor unchanged
+ */
+gboolean
+tw_status_file_parse_new (TwStatusFormat   format,
+                          const char      *data,
+                          gsize            len,
+                          TwStatusCursor  *cursor,
+                          GArray          *out,
+                          GError         **error)
+{
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (cursor != NULL, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return parse_any (format, data, len, cursor, out, error);
 }
