@@ -16,7 +16,9 @@
 
 #include "tw-extract-failure.h"
 #include "tw-extractor.h"
+#include "tw-run-folder.h"
 #include "tw-source-file.h"
+#include "tw-status-source.h"
 
 /* Output that pauses this long is taken as complete: a traceback at the
  * end of the output is reported without waiting for another line. */
@@ -48,6 +50,9 @@ struct _TwJob
   gint64             stall_timeout;  /* µs; 0 = from the run's own pauses */
   gint64             last_output;    /* monotonic µs; 0 before any */
   gint64             longest_pause;  /* µs */
+
+  TwStatusSource    *status;         /* when the watched path is a status file */
+  TwRunFolder       *folder;         /* the log's folder: the frameworks' status files */
 };
 
 G_DEFINE_FINAL_TYPE (TwJob, tw_job, G_TYPE_OBJECT)
@@ -187,6 +192,104 @@ source_reset_cb (TwSourceFile            *source,
   tw_failure_detector_finish (self->detector, self->observations);
   emit_events (self);
   reset_extractor (self);
+}
+
+/* A status file's news are the run's output, as a log's lines are. */
+static void
+apply_status_observations (TwJob  *self,
+                           GArray *observations)
+{
+  note_output (self);
+  for (guint i = 0; i < observations->len; i++)
+    tw_run_state_apply (self->run, &g_array_index (observations, TwObservation, i), self->events);
+  emit_events (self);
+  arm_stall (self);
+}
+
+static void
+status_observations_cb (TwStatusSource *status,
+                        GArray         *observations,
+                        TwJob          *self)
+{
+  apply_status_observations (self, observations);
+}
+
+static void
+folder_observations_cb (TwRunFolder    *folder,
+                        TwStatusSource *status,
+                        GArray         *observations,
+                        TwJob          *self)
+{
+  apply_status_observations (self, observations);
+}
+
+/* The watched path is a status file (named as `trainwatch inspect` tells them). */
+static void
+follow_status_file (TwJob     *self,
+                    TwInotify *inotify)
+{
+  self->status = tw_status_source_new (inotify, self->log_path);
+  g_signal_connect (self->status, "observations", G_CALLBACK (status_observations_cb), self);
+  tw_status_source_start (self->status);
+}
+
+/* Beside a log: trainer_state.json and metrics.csv in the run's folder. */
+static void
+follow_run_folder (TwJob     *self,
+                   TwInotify *inotify)
+{
+  g_autofree char *dir = NULL;
+
+  if (inotify == NULL)
+    return;
+  dir = g_path_get_dirname (self->log_path);
+  self->folder = tw_run_folder_new (inotify, dir);
+  g_signal_connect (self->folder, "observations", G_CALLBACK (folder_observations_cb), self);
+  tw_run_folder_start (self->folder);
+}
+
+static void
+stop_status_files (TwJob *self)
+{
+  if (self->status != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->status, self);
+      tw_status_source_stop (self->status);
+      g_clear_object (&self->status);
+    }
+  if (self->folder != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->folder, self);
+      tw_run_folder_stop (self->folder);
+      g_clear_object (&self->folder);
+    }
+}
+
+static void
+add_status_files_json (TwJob       *self,
+                       JsonBuilder *builder)
+{
+  g_autoptr(GPtrArray) sources = self->folder != NULL ? tw_run_folder_get_sources (self->folder)
+                                                      : g_ptr_array_new ();
+
+  if (self->status != NULL)
+    g_ptr_array_insert (sources, 0, self->status);
+  json_builder_set_member_name (builder, "status_files");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < sources->len; i++)
+    {
+      TwStatusSource *status = g_ptr_array_index (sources, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "path");
+      json_builder_add_string_value (builder, tw_status_source_get_path (status));
+      json_builder_set_member_name (builder, "state");
+      json_builder_add_string_value (builder, tw_status_source_state_to_string (tw_status_source_get_state (status)));
+      json_builder_set_member_name (builder, "error");
+      json_builder_add_string_value (builder, tw_status_source_get_error_message (status));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
 }
 
 static void
@@ -408,7 +511,8 @@ tw_job_is_snoozed (TwJob  *self,
  * @builder: a #JsonBuilder where a value may be added
  *
  * Adds the run as one object: `name`, `log`, `events`, `snoozed_until`,
- * `last_event`.
+ * `last_event`, the run's state, `source` (the followed log) and
+ * `status_files` (each followed status file's `path`, `state` and `error`).
  */
 void
 tw_job_add_json (TwJob       *self,
@@ -461,6 +565,7 @@ tw_job_add_json (TwJob       *self,
     {
       json_builder_add_null_value (builder);
     }
+  add_status_files_json (self, builder);
   json_builder_end_object (builder);
 }
 
@@ -472,7 +577,10 @@ tw_job_add_json (TwJob       *self,
  *   its beginning (a log the daemon was told about as it starts)
  *
  * Follows the run's log, emitting #TwJob::event as its output changes the
- * run. A log that does not exist yet is waited for.
+ * run. A log that does not exist yet is waited for. A path named like a
+ * status file (`*.json`, `*metrics.csv`) is followed as one instead; beside
+ * a log, the frameworks' status files in its folder are followed too
+ * (trainer_state.json, metrics.csv; not without @inotify).
  */
 void
 tw_job_follow (TwJob     *self,
@@ -482,6 +590,7 @@ tw_job_follow (TwJob     *self,
   g_return_if_fail (TW_IS_JOB (self));
   g_return_if_fail (self->log_path != NULL);
   g_return_if_fail (self->source == NULL);
+  g_return_if_fail (self->status == NULL && self->folder == NULL);
 
   reset_extractor (self);
   if (self->quiet == NULL)
@@ -489,10 +598,17 @@ tw_job_follow (TwJob     *self,
   if (self->stall == NULL)
     self->stall = new_idle_timer (self, stall_cb);
 
+  if (tw_status_source_is_status_name (self->log_path))
+    {
+      follow_status_file (self, inotify);
+      return;
+    }
+
   self->source = tw_source_file_new (inotify, self->log_path, start_offset);
   g_signal_connect (self->source, "data", G_CALLBACK (source_data_cb), self);
   g_signal_connect (self->source, "reset", G_CALLBACK (source_reset_cb), self);
   tw_source_file_start (self->source);
+  follow_run_folder (self, inotify);
 }
 
 /**
@@ -506,6 +622,7 @@ tw_job_stop_following (TwJob *self)
 {
   g_return_if_fail (TW_IS_JOB (self));
 
+  stop_status_files (self);
   if (self->source == NULL)
     return;
 
@@ -527,7 +644,7 @@ tw_job_is_following (TwJob *self)
 {
   g_return_val_if_fail (TW_IS_JOB (self), FALSE);
 
-  return self->source != NULL;
+  return self->source != NULL || self->status != NULL;
 }
 
 /**

@@ -141,6 +141,155 @@ test_exit_status_decides (Fixture       *fx,
   g_assert_cmpuint (tw_event_get_kind (g_ptr_array_index (fx->events, 0)), ==, TW_EVENT_RUN_STARTED);
 }
 
+static guint
+count_kind (Fixture     *fx,
+            TwEventKind  kind)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < fx->events->len; i++)
+    n += tw_event_get_kind (g_ptr_array_index (fx->events, i)) == kind;
+
+  return n;
+}
+
+typedef struct
+{
+  Fixture     *fx;
+  TwEventKind  kind;
+  guint        n;
+} CountWait;
+
+static gboolean
+has_count_cb (gpointer data)
+{
+  CountWait *wait = data;
+
+  return count_kind (wait->fx, wait->kind) >= wait->n;
+}
+
+/* Copies a fixture to @dir/@name through a temporary file and a rename, as a writer would. */
+static void
+install_data_file (const char *fixture,
+                   const char *dir,
+                   const char *name)
+{
+  g_autofree char *from = g_test_build_filename (G_TEST_DIST, "data", fixture, NULL);
+  g_autofree char *to = g_build_filename (dir, name, NULL);
+  g_autofree char *tmp = g_strconcat (to, ".tmp", NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_get_contents (from, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (tmp, contents, len, NULL));
+  g_assert_cmpint (g_rename (tmp, to), ==, 0);
+}
+
+static JsonObject *
+job_json (TwJob *job)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  JsonNode *root;
+  JsonObject *object;
+
+  tw_job_add_json (job, builder);
+  root = json_builder_get_root (builder);
+  object = json_object_ref (json_node_get_object (root));
+  json_node_unref (root);
+
+  return object;
+}
+
+static void
+test_run_folder_trainer_state (Fixture       *fx,
+                               gconstpointer  data)
+{
+  g_autofree char *dir = g_path_get_dirname (fx->log);
+  g_autofree char *checkpoint_200 = g_build_filename (dir, "checkpoint-200", NULL);
+  g_autofree char *checkpoint_300 = g_build_filename (dir, "checkpoint-300", NULL);
+  g_autoptr(JsonObject) json = NULL;
+  CountWait evaluations = { fx, TW_EVENT_EVALUATION_COMPLETED, 2 };
+  JsonArray *files;
+  JsonObject *file;
+
+  /* The log says nothing parseable; the Trainer's checkpoints say it all. */
+  install_data_file ("status/hf-checkpoint-200-trainer_state.json", checkpoint_200, "trainer_state.json");
+  tw_job_follow (fx->job, fx->inotify, 0);
+  append_to (fx->log, "some output we cannot parse\n");
+  g_assert_true (tw_test_wait_until (has_count_cb, &evaluations, 10000));
+  g_assert_cmpuint (count_kind (fx, TW_EVENT_EVALUATION_COMPLETED), ==, 2);
+  g_assert_cmpuint (count_kind (fx, TW_EVENT_RUN_STARTED), ==, 1);
+
+  /* A newer checkpoint appears later: only its new evaluation is heard. */
+  g_assert_cmpint (g_mkdir (checkpoint_300, 0700), ==, 0);
+  install_data_file ("status/hf-checkpoint-300-trainer_state.json", checkpoint_300, "trainer_state.json");
+  evaluations.n = 3;
+  g_assert_true (tw_test_wait_until (has_count_cb, &evaluations, 10000));
+  g_assert_cmpfloat_with_epsilon (tw_run_state_get_progress (tw_job_get_run_state (fx->job)), 1.0, 1e-9);
+
+  json = job_json (fx->job);
+  files = json_object_get_array_member (json, "status_files");
+  g_assert_cmpuint (json_array_get_length (files), ==, 1);
+  file = json_array_get_object_element (files, 0);
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (file, "path"),
+                                   "/checkpoint-300/trainer_state.json"));
+  g_assert_cmpstr (json_object_get_string_member (file, "state"), ==, "following");
+  g_assert_true (json_object_get_null_member (file, "error"));
+  g_assert_cmpuint (count_kind (fx, TW_EVENT_EVALUATION_COMPLETED), ==, 3);
+  g_assert_cmpuint (count_kind (fx, TW_EVENT_NEW_BEST), ==, 2);
+}
+
+static void
+test_run_folder_lightning (Fixture       *fx,
+                           gconstpointer  data)
+{
+  g_autofree char *dir = g_path_get_dirname (fx->log);
+  g_autofree char *version = g_build_filename (dir, "lightning_logs", "version_0", NULL);
+  CountWait epochs = { fx, TW_EVENT_EPOCH_COMPLETED, 3 };
+
+  tw_job_follow (fx->job, fx->inotify, 0);
+  /* Lightning makes its folders once training starts. */
+  install_data_file ("status/lightning-metrics.csv", version, "metrics.csv");
+  g_assert_true (tw_test_wait_until (has_count_cb, &epochs, 10000));
+  g_assert_cmpuint (count_kind (fx, TW_EVENT_EPOCH_COMPLETED), ==, 3);
+  g_assert_cmpuint (count_kind (fx, TW_EVENT_EVALUATION_COMPLETED), ==, 4);
+}
+
+static void
+test_status_file_path (Fixture       *fx,
+                       gconstpointer  data)
+{
+  g_autofree char *dir = g_path_get_dirname (fx->log);
+  g_autofree char *path = g_build_filename (dir, "status.json", NULL);
+  TwJob *job = tw_job_new ("scripted", path);
+  g_autoptr(JsonObject) json = NULL;
+  KindWait completed = { fx, TW_EVENT_RUN_COMPLETED };
+  JsonArray *files;
+
+  g_signal_connect (job, "event", G_CALLBACK (job_event_cb), fx);
+  tw_job_follow (job, fx->inotify, -1);
+  g_assert_true (tw_job_is_following (job));
+  g_assert_true (g_file_set_contents (path, "{\"state\": \"running\", \"step\": 50, \"total_steps\": 100}",
+                                      -1, NULL));
+  g_assert_true (g_file_set_contents (path, "{\"state\": \"completed\", \"step\": 100, \"total_steps\": 100}",
+                                      -1, NULL));
+  g_assert_true (tw_test_wait_until (has_kind_cb, &completed, 10000));
+  g_assert_cmpuint (count_kind (fx, TW_EVENT_RUN_STARTED), ==, 1);
+
+  json = job_json (job);
+  g_assert_true (json_object_get_null_member (json, "source"));
+  files = json_object_get_array_member (json, "status_files");
+  g_assert_cmpuint (json_array_get_length (files), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (files, 0), "path"), ==, path);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (files, 0), "state"), ==,
+                   "following");
+
+  tw_job_stop_following (job);
+  g_assert_false (tw_job_is_following (job));
+  g_assert_finalize_object (job);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -151,6 +300,12 @@ main (int    argc,
   g_test_add ("/job/no-stall-after-end", Fixture, NULL, fixture_setup, test_no_stall_after_end, fixture_teardown);
   g_test_add ("/job/exit-status-decides", Fixture, NULL, fixture_setup, test_exit_status_decides,
               fixture_teardown);
+
+  g_test_add ("/job/run-folder-trainer-state", Fixture, NULL, fixture_setup, test_run_folder_trainer_state,
+              fixture_teardown);
+  g_test_add ("/job/run-folder-lightning", Fixture, NULL, fixture_setup, test_run_folder_lightning,
+              fixture_teardown);
+  g_test_add ("/job/status-file-path", Fixture, NULL, fixture_setup, test_status_file_path, fixture_teardown);
 
   return g_test_run ();
 }
