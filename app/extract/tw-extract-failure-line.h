@@ -39,6 +39,8 @@ tw_failure_has_suffix (const char *p,
 #define TW_FIND(p, len, literal) \
   ((const char *) memmem ((p), (len), (literal), sizeof (literal) - 1))
 
+const char   *tw_failure_line_find_candidate     (const char  *p,
+                                                  gsize        len);
 gboolean      tw_failure_line_may_matter         (const char  *line,
                                                   gsize        len);
 gboolean      tw_failure_line_is_blank           (const char  *p,

@@ -724,6 +724,24 @@ tw_failure_detector_line (TwFailureDetector *self,
 }
 
 /**
+ * tw_failure_detector_is_idle:
+ * @self: a detector
+ *
+ * Tells whether @self is between failures, where it looks only at lines that pass
+ * tw_failure_line_may_matter(): a line in which tw_failure_line_find_candidate() finds
+ * nothing changes nothing then, and need not be handed to it.
+ *
+ * Returns: whether @self is idle
+ */
+gboolean
+tw_failure_detector_is_idle (TwFailureDetector *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->state == STATE_IDLE;
+}
+
+/**
  * tw_failure_detector_finish:
  * @self: a detector
  * @out: (element-type TwObservation): where observations are appended

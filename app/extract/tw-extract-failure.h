@@ -19,6 +19,7 @@ void               tw_failure_detector_line        (TwFailureDetector *self,
                                                     gsize              len,
                                                     guint64            offset,
                                                     GArray            *out);
+gboolean           tw_failure_detector_is_idle     (TwFailureDetector *self);
 void               tw_failure_detector_finish      (TwFailureDetector *self,
                                                     GArray            *out);
 const char        *tw_failure_detector_get_context (TwFailureDetector *self);

@@ -10,16 +10,18 @@
 
 #include "tw-extract-private.h"
 
-/* Case-insensitive strstr; lines are short enough for the naive loop. */
+/* Case-insensitive strstr for a lower-case @needle that starts with a letter; lines
+ * are short enough for the naive loop, once its first test is a bit operation rather
+ * than a call (every line that reaches the generic parser goes through it). */
 static const char *
 find_ci (const char *hay,
          const char *needle)
 {
   gsize n = strlen (needle);
-  char first = g_ascii_tolower (needle[0]);
+  char first = needle[0];
 
   for (; *hay != '\0'; hay++)
-    if (g_ascii_tolower (*hay) == first && g_ascii_strncasecmp (hay, needle, n) == 0)
+    if ((*hay | 0x20) == first && g_ascii_strncasecmp (hay, needle, n) == 0)
       return hay;
   return NULL;
 }

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "tw-extract-failure-line.h"
+#include "tw-extract-failure.h"
 #include "tw-extract-progress.h"
 
 typedef struct
@@ -40,10 +42,19 @@ struct _TwExtractor
   guint64          pending_offset;
   gboolean         has_pending;
   gboolean         pending_in_chunk;
+  gboolean         pending_raw;     /* not cleaned yet: no control bytes, but its UTF-8
+                                     * is unchecked */
 
   TwProgressState  progress;
   GArray          *line_funcs;      /* of LineFunc */
+  guint            n_other_funcs;   /* line funcs that are not failure detectors */
 };
+
+#if defined(__GNUC__) && G_BYTE_ORDER == G_LITTLE_ENDIAN
+/* GCC's vector extensions: SSE2 on x86-64, NEON on ARM, without intrinsics. */
+#define HAVE_BLOCKS 1
+typedef gint8 Block __attribute__ ((vector_size (16)));
+#endif
 
 static void
 clear_line_func (gpointer data)
@@ -119,12 +130,11 @@ skip_escape (const guint8 *raw,
 }
 
 static const char *
-clean_line_slow (TwExtractor  *self,
+clean_line_slow (GString      *s,
                  const guint8 *raw,
                  gsize         len,
                  gsize        *out_len)
 {
-  GString *s = self->scratch;
   gsize i = 0, run = 0;
 
   g_string_truncate (s, 0);
@@ -171,50 +181,136 @@ clean_line_slow (TwExtractor  *self,
   return s->str;
 }
 
-/* The line itself when it is already clean (the common case, no copy), else a cleaned
- * copy in self->scratch. */
-static const char *
-clean_line (TwExtractor  *self,
-            const guint8 *raw,
-            gsize         len,
-            gsize        *out_len)
+/* What find_line_end() saw in a line's bytes. */
+enum
+{
+  LINE_HAS_CONTROL = 1 << 0,   /* a byte below ' ' (a tab, an escape, a NUL…) */
+  LINE_HAS_HIGH    = 1 << 1,   /* a byte >= 0x80: UTF-8, valid or not */
+  LINE_UNKNOWN     = LINE_HAS_CONTROL | LINE_HAS_HIGH,
+};
+
+#ifdef HAVE_BLOCKS
+static inline guint64
+bytes_below (gsize k,
+             guint half)
+{
+  gsize bits = k > half * 8 ? (k - half * 8) * 8 : 0;
+
+  return bits >= 64 ? G_MAXUINT64 : (G_GUINT64_CONSTANT (1) << bits) - 1;
+}
+#endif
+
+/* The first '\n' or '\r' in [p, end), or end; *flags says what came before it. One
+ * pass, 16 bytes at a time where the compiler allows, instead of a memchr() per line
+ * end and another pass to see whether the line needs cleaning. */
+static inline const guint8 *
+find_line_end (const guint8 *p,
+               const guint8 *end,
+               guint        *flags)
+{
+  guint f = 0;
+
+#ifdef HAVE_BLOCKS
+  while (p + 16 <= end)
+    {
+      Block x, low, high, eol;
+      guint64 l[2], h[2], e[2];
+
+      memcpy (&x, p, sizeof x);
+      low = (Block) ((x < ' ') & (x >= 0));
+      memcpy (l, &low, sizeof l);
+      if (G_UNLIKELY ((l[0] | l[1]) != 0))
+        {
+          eol = (Block) ((x == '\n') | (x == '\r'));
+          memcpy (e, &eol, sizeof e);
+          if ((e[0] | e[1]) != 0)
+            {
+              gsize k = e[0] != 0 ? __builtin_ctzll (e[0]) / 8 : 8 + __builtin_ctzll (e[1]) / 8;
+
+              high = (Block) (x < 0);
+              memcpy (h, &high, sizeof h);
+              if (((l[0] & bytes_below (k, 0)) | (l[1] & bytes_below (k, 1))) != 0)
+                f |= LINE_HAS_CONTROL;
+              if (((h[0] & bytes_below (k, 0)) | (h[1] & bytes_below (k, 1))) != 0)
+                f |= LINE_HAS_HIGH;
+              *flags = f;
+              return p + k;
+            }
+          f |= LINE_HAS_CONTROL;
+        }
+      high = (Block) (x < 0);
+      memcpy (h, &high, sizeof h);
+      if ((h[0] | h[1]) != 0)
+        f |= LINE_HAS_HIGH;
+      p += 16;
+    }
+#endif
+  for (; p < end; p++)
+    {
+      if (*p == '\n' || *p == '\r')
+        break;
+      if (*p < ' ')
+        f |= LINE_HAS_CONTROL;
+      else if (*p >= 0x80)
+        f |= LINE_HAS_HIGH;
+    }
+  *flags = f;
+  return p;
+}
+
+/* Whether @raw, which holds no control bytes, is valid UTF-8: ASCII is skipped 16 bytes
+ * at a time. */
+static gboolean
+is_valid_utf8 (const guint8 *raw,
+               gsize         len)
 {
   gsize i = 0;
 
   while (i < len)
     {
-      gsize stop;
+      gsize n;
 
-      if (i + 8 <= len)
+#ifdef HAVE_BLOCKS
+      if (i + 16 <= len)
         {
-          guint64 x;
+          Block x;
+          guint64 half[2];
 
-          memcpy (&x, raw + i, 8);
-          /* no byte >= 0x80 and none < 0x20: eight plain ASCII bytes */
-          if (((x | ((x - G_GUINT64_CONSTANT (0x2020202020202020)) & ~x)) &
-               G_GUINT64_CONSTANT (0x8080808080808080)) == 0)
+          memcpy (&x, raw + i, sizeof x);
+          x = (Block) (x < 0);
+          memcpy (half, &x, sizeof half);
+          if ((half[0] | half[1]) == 0)
             {
-              i += 8;
+              i += 16;
               continue;
             }
-          stop = i + 8;
+          i += half[0] != 0 ? __builtin_ctzll (half[0]) / 8 : 8 + __builtin_ctzll (half[1]) / 8;
         }
+#endif
+      if (raw[i] < 0x80)
+        i++;
+      else if ((n = utf8_sequence_len (raw + i, len - i)) > 0)
+        i += n;
       else
-        stop = len;
-
-      while (i < stop)
-        {
-          guint8 c = raw[i];
-          gsize n;
-
-          if ((c >= 0x20 && c < 0x80) || c == '\t')
-            i++;
-          else if (c >= 0x80 && (n = utf8_sequence_len (raw + i, len - i)) > 0)
-            i += n;
-          else
-            return clean_line_slow (self, raw, len, out_len);
-        }
+        return FALSE;
     }
+
+  return TRUE;
+}
+
+/* The line itself when it is already clean (the common case, no copy), else a cleaned
+ * copy in self->scratch. @flags (from find_line_end()) spares the look at lines known
+ * to be plain ASCII, and the look for controls in the others. */
+static const char *
+clean_line (TwExtractor  *self,
+            const guint8 *raw,
+            gsize         len,
+            guint         flags,
+            gsize        *out_len)
+{
+  if ((flags & LINE_HAS_CONTROL) != 0 ||
+      ((flags & LINE_HAS_HIGH) != 0 && !is_valid_utf8 (raw, len)))
+    return clean_line_slow (self->scratch, raw, len, out_len);
 
   *out_len = len;
   return (const char *) raw;
@@ -262,6 +358,17 @@ flush_pending (TwExtractor *self,
   if (!self->has_pending)
     return;
   self->has_pending = FALSE;
+  if (self->pending_raw && !is_valid_utf8 ((const guint8 *) self->pending_line,
+                                           self->pending_len))
+    {
+      gsize len;
+
+      /* not into scratch, which may hold the line that ended this update */
+      clean_line_slow (self->parse, (const guint8 *) self->pending_line, self->pending_len,
+                       &len);
+      tw_extract_progress_line (&self->progress, self->parse->str, self->pending_offset, out);
+      return;
+    }
   run_parsers (self, self->pending_line, self->pending_len, self->pending_offset, out);
 }
 
@@ -276,6 +383,52 @@ keep_pending (TwExtractor *self)
   g_string_append_len (self->pending, self->pending_line, self->pending_len);
   self->pending_line = self->pending->str;
   self->pending_in_chunk = FALSE;
+}
+
+static void
+hold_update (TwExtractor *self,
+             const char  *line,
+             gsize        len,
+             gsize        key_len,
+             guint64      offset,
+             gboolean     raw,
+             gboolean     in_chunk)
+{
+  self->has_pending = TRUE;
+  self->pending_len = len;
+  self->pending_key_len = key_len;
+  self->pending_offset = offset;
+  self->pending_line = line;
+  self->pending_in_chunk = TRUE;
+  self->pending_raw = raw;
+  /* the chunk stays valid until feed returns; scratch and partial do not */
+  if (!in_chunk)
+    keep_pending (self);
+}
+
+static gboolean
+is_pending_key (TwExtractor *self,
+                const char  *line,
+                gsize        key_len)
+{
+  return self->has_pending && key_len == self->pending_key_len &&
+         memcmp (line, self->pending_line, key_len) == 0;
+}
+
+/* Whether every line func would ignore a line without control bytes (so cleaning only
+ * replaces invalid UTF-8, and adds or removes no ASCII) whose raw bytes hold no failure
+ * candidate: only idle failure detectors, which look at nothing else. */
+static gboolean
+line_funcs_ignore (TwExtractor *self)
+{
+  guint i;
+
+  if (self->n_other_funcs > 0)
+    return FALSE;
+  for (i = 0; i < self->line_funcs->len; i++)
+    if (!tw_failure_detector_is_idle (g_array_index (self->line_funcs, LineFunc, i).user_data))
+      return FALSE;
+  return TRUE;
 }
 
 static void
@@ -307,21 +460,46 @@ is_blank (const char *line,
   return TRUE;
 }
 
-/* raw is stable when it points into the caller's chunk (valid until feed returns). */
+/* raw is stable when it points into the caller's chunk (valid until feed returns);
+ * quiet when the line funcs are known to ignore the line (see line_funcs_ignore()). */
 static void
 process_line (TwExtractor  *self,
               const guint8 *raw,
               gsize         len,
+              guint         flags,
+              gboolean      quiet,
               guint64       offset,
               gboolean      ended_by_cr,
               gboolean      stable,
               GArray       *out)
 {
   gsize clean_len = 0, key_len = 0;
-  const char *clean = clean_line (self, raw, len, &clean_len);
-  gboolean in_chunk = stable && clean == (const char *) raw;
+  const char *clean;
   gboolean blank;
 
+  if (flags == LINE_UNKNOWN)
+    find_line_end (raw, raw + len, &flags);
+
+  /* Most of a big log is redraws of a bar that the next redraw supersedes: when no line
+   * func wants one, it is held raw and cleaned only if it turns out to be the newest.
+   * Its description must be ASCII to be compared raw. */
+  if (quiet && stable && ended_by_cr && (flags & LINE_HAS_CONTROL) == 0 &&
+      find_bar_key ((const char *) raw, len, &key_len))
+    {
+      gsize k;
+
+      for (k = 0; k < key_len && raw[k] < 0x80; k++)
+        ;
+      if (k == key_len)
+        {
+          if (!is_pending_key (self, (const char *) raw, key_len))
+            flush_pending (self, out);
+          hold_update (self, (const char *) raw, len, key_len, offset, TRUE, TRUE);
+          return;
+        }
+    }
+
+  clean = clean_line (self, raw, len, flags, &clean_len);
   if (clean_len == 0)
     return;
 
@@ -329,19 +507,12 @@ process_line (TwExtractor  *self,
    * bar is parsed, when the next line shows it was the newest */
   if (ended_by_cr && find_bar_key (clean, clean_len, &key_len))
     {
-      if (!(self->has_pending && key_len == self->pending_key_len &&
-            memcmp (clean, self->pending_line, key_len) == 0))
+      if (!is_pending_key (self, clean, key_len))
         flush_pending (self, out);
-      call_line_funcs (self, clean, clean_len, offset, out);
-      self->has_pending = TRUE;
-      self->pending_len = clean_len;
-      self->pending_key_len = key_len;
-      self->pending_offset = offset;
-      self->pending_line = clean;
-      self->pending_in_chunk = TRUE;
-      /* the chunk stays valid until feed returns; scratch and partial do not */
-      if (!in_chunk)
-        keep_pending (self);
+      if (!quiet)
+        call_line_funcs (self, clean, clean_len, offset, out);
+      hold_update (self, clean, clean_len, key_len, offset, FALSE,
+                   stable && clean == (const char *) raw);
       return;
     }
 
@@ -349,7 +520,8 @@ process_line (TwExtractor  *self,
   blank = is_blank (clean, clean_len);
   if (!blank)
     flush_pending (self, out);
-  call_line_funcs (self, clean, clean_len, offset, out);
+  if (!quiet)
+    call_line_funcs (self, clean, clean_len, offset, out);
   if (!blank)
     run_parsers (self, clean, clean_len, offset, out);
 }
@@ -448,8 +620,7 @@ tw_extractor_feed (TwExtractor  *self,
 {
   const guint8 *p = data;
   const guint8 *end = data + len;
-  const guint8 *nl = NULL, *cr = NULL;
-  gboolean nl_done = FALSE, cr_done = FALSE;
+  const guint8 *candidate = NULL;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (data != NULL || len == 0);
@@ -464,8 +635,8 @@ tw_extractor_feed (TwExtractor  *self,
 
       self->cr_held = FALSE;
       self->in_line = FALSE;
-      process_line (self, self->partial, self->partial_len, self->line_offset, !crlf, FALSE,
-                    out);
+      process_line (self, self->partial, self->partial_len, LINE_UNKNOWN, FALSE,
+                    self->line_offset, !crlf, FALSE, out);
       self->partial_len = 0;
       if (crlf)
         p++;
@@ -473,21 +644,12 @@ tw_extractor_feed (TwExtractor  *self,
 
   while (p < end)
     {
-      const guint8 *eol;
       guint64 here = self->offset + (p - data);
+      guint flags = 0;
+      const guint8 *eol = find_line_end (p, end, &flags);
       gboolean by_cr;
 
-      /* two memchr() cursors, each advanced only when passed */
-      if (!nl_done && (nl == NULL || nl < p))
-        nl_done = (nl = memchr (p, '\n', end - p)) == NULL;
-      if (!cr_done && (cr == NULL || cr < p))
-        cr_done = (cr = memchr (p, '\r', end - p)) == NULL;
-      if (nl_done)
-        eol = cr_done ? NULL : cr;
-      else
-        eol = cr_done ? nl : MIN (nl, cr);
-
-      if (eol == NULL)
+      if (eol == end)
         {
           append_partial (self, p, end - p, here);
           break;
@@ -505,13 +667,29 @@ tw_extractor_feed (TwExtractor  *self,
         {
           append_partial (self, p, eol - p, here);
           self->in_line = FALSE;
-          process_line (self, self->partial, self->partial_len, self->line_offset, by_cr,
-                        FALSE, out);
+          process_line (self, self->partial, self->partial_len, LINE_UNKNOWN, FALSE,
+                        self->line_offset, by_cr, FALSE, out);
           self->partial_len = 0;
         }
       else
-        process_line (self, p, MIN ((gsize) (eol - p), TW_EXTRACTOR_LINE_CAP), here, by_cr,
-                      TRUE, out);
+        {
+          gboolean quiet = FALSE;
+
+          /* one look for failure candidates over the chunk, not one per line */
+          if ((flags & LINE_HAS_CONTROL) == 0 && line_funcs_ignore (self))
+            {
+              if (candidate < p)
+                {
+                  candidate = (const guint8 *)
+                    tw_failure_line_find_candidate ((const char *) p, end - p);
+                  if (candidate == NULL)
+                    candidate = end;
+                }
+              quiet = candidate >= eol;
+            }
+          process_line (self, p, MIN ((gsize) (eol - p), TW_EXTRACTOR_LINE_CAP), flags, quiet,
+                        here, by_cr, TRUE, out);
+        }
 
       p = eol + 1;
       if (*eol == '\r' && !by_cr)
@@ -557,8 +735,8 @@ tw_extractor_finish (TwExtractor *self,
   if (self->in_line)
     {
       self->in_line = FALSE;
-      process_line (self, self->partial, self->partial_len, self->line_offset,
-                    self->cr_held, FALSE, out);
+      process_line (self, self->partial, self->partial_len, LINE_UNKNOWN, FALSE,
+                    self->line_offset, self->cr_held, FALSE, out);
       self->partial_len = 0;
     }
   flush_pending (self, out);
@@ -610,6 +788,12 @@ tw_extractor_get_buffer_size (TwExtractor *self)
  *
  * Adds a function that sees every clean line, such as the failure detector; it is
  * called in stream order before the line is parsed for progress.
+ *
+ * tw_failure_detector_line_func() is known here: while its detector is idle (see
+ * tw_failure_detector_is_idle()) it is not called with lines it would ignore (those
+ * in which tw_failure_line_find_candidate() finds nothing), and when every line
+ * function is such a detector, bar redraws that a later redraw supersedes are not even
+ * cleaned. What is observed stays the same; only the work is spared.
  */
 void
 tw_extractor_add_line_func (TwExtractor    *self,
@@ -622,5 +806,7 @@ tw_extractor_add_line_func (TwExtractor    *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (func != NULL);
 
+  if (func != tw_failure_detector_line_func)
+    self->n_other_funcs++;
   g_array_append_val (self->line_funcs, lf);
 }
