@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tw-extract-failure.h"
+#include "tw-extract-rule.h"
 #include "tw-extractor.h"
 
 /* Lines a line function saw, as "offset:text". */
@@ -288,6 +289,283 @@ test_random_split (void)
     }
 }
 
+/* Following live: what a line function and the parsers have seen so far */
+typedef struct
+{
+  TwExtractor *ex;
+  GArray      *out;
+  GPtrArray   *lines;
+} Live;
+
+static void
+live_init (Live *live)
+{
+  live->ex = tw_extractor_new ();
+  live->out = new_observations ();
+  live->lines = g_ptr_array_new_with_free_func (g_free);
+  tw_extractor_add_line_func (live->ex, collect_line_cb, g_ptr_array_ref (live->lines),
+                              (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+live_clear (Live *live)
+{
+  g_clear_pointer (&live->ex, tw_extractor_free);
+  g_clear_pointer (&live->out, g_array_unref);
+  g_clear_pointer (&live->lines, g_ptr_array_unref);
+}
+
+/* Feeds @text then flushes, as a job does after each read when it has caught up. */
+static void
+live_write (Live       *live,
+            const char *text)
+{
+  tw_extractor_feed (live->ex, (const guint8 *) text, strlen (text), live->out);
+  tw_extractor_flush (live->ex, live->out);
+}
+
+static char *
+live_lines (Live *live)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < live->lines->len; i++)
+    g_string_append_printf (s, "%s%s", i > 0 ? "|" : "", (char *) live->lines->pdata[i]);
+  return g_string_free (s, FALSE);
+}
+
+/* Takes what was observed since the last call, described. */
+static char *
+live_take (Live *live)
+{
+  char *text = describe (live->out);
+
+  g_array_set_size (live->out, 0);
+  return text;
+}
+
+#define BAR1 "Epoch 1/2:  10%|█         | 1/10 [00:00<00:01, 9.00it/s, loss=0.5]"
+#define BAR2 "Epoch 1/2:  20%|██        | 2/10 [00:00<00:01, 9.00it/s, loss=0.4]"
+
+/* a tqdm bar written to a file ends with no line end: flush shows the newest redraw at
+ * once, line functions included, and its end later adds nothing */
+static void
+test_live_bar (void)
+{
+  Live live;
+  g_autofree char *lines = NULL;
+  g_autofree char *seen = NULL;
+  g_autofree char *expected = NULL;
+  gsize bar1 = strlen ("\r" BAR1);
+
+  live_init (&live);
+  live_write (&live, "\r" BAR1);
+  lines = live_lines (&live);
+  g_assert_cmpstr (lines, ==, "1:" BAR1);
+  seen = live_take (&live);
+  g_assert_cmpstr (seen, ==, "1 epoch 1/2\n"
+                             "1 progress 1/10 rate=9 elapsed=0 remaining=1 name=Epoch 1/2\n"
+                             "1 metric loss=0.5\n");
+
+  /* a second flush, and the '\r' of the next redraw, see nothing new */
+  tw_extractor_flush (live.ex, live.out);
+  live_write (&live, "\r");
+  g_assert_cmpuint (live.lines->len, ==, 1);
+  g_assert_cmpuint (live.out->len, ==, 0);
+
+  live_write (&live, BAR2);
+  g_clear_pointer (&lines, g_free);
+  lines = live_lines (&live);
+  expected = g_strdup_printf ("1:%s|%" G_GSIZE_FORMAT ":%s", BAR1, bar1 + 1, BAR2);
+  g_assert_cmpstr (lines, ==, expected);
+  g_clear_pointer (&seen, g_free);
+  seen = live_take (&live);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("%" G_GSIZE_FORMAT " epoch 1/2\n"
+                              "%" G_GSIZE_FORMAT " progress 2/10 rate=9 elapsed=0 remaining=1"
+                              " name=Epoch 1/2\n"
+                              "%" G_GSIZE_FORMAT " metric loss=0.4\n",
+                              bar1 + 1, bar1 + 1, bar1 + 1);
+  g_assert_cmpstr (seen, ==, expected);
+
+  /* the bar closes with a newline: no duplicate, to the end of the stream */
+  live_write (&live, "\nTraining complete.\n");
+  tw_extractor_finish (live.ex, live.out);
+  g_assert_cmpuint (live.lines->len, ==, 3);
+  g_clear_pointer (&seen, g_free);
+  seen = live_take (&live);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("%" G_GSIZE_FORMAT " completed\n",
+                              strlen ("\r" BAR1 "\r" BAR2 "\n"));
+  g_assert_cmpstr (seen, ==, expected);
+  live_clear (&live);
+}
+
+/* the same stream followed live and read whole gives one observation per redraw shown,
+ * and every redraw reaches the line functions exactly once */
+static void
+test_live_no_duplicates (void)
+{
+  const char *stream = "\r" BAR1 "\r" BAR2 "\r\n";
+  Live live;
+  g_autofree char *whole = lines_of (stream, strlen (stream), strlen (stream));
+  g_autofree char *lines = NULL;
+  g_autofree char *seen = NULL;
+  g_autofree char *expected = NULL;
+  gsize bar1 = strlen ("\r" BAR1);
+  gsize i;
+
+  live_init (&live);
+  /* one byte at a time, flushing after each: the worst a follower can do */
+  for (i = 0; stream[i] != '\0'; i++)
+    {
+      tw_extractor_feed (live.ex, (const guint8 *) stream + i, 1, live.out);
+      tw_extractor_flush (live.ex, live.out);
+    }
+  tw_extractor_finish (live.ex, live.out);
+  lines = live_lines (&live);
+  g_assert_cmpstr (lines, ==, whole);
+  seen = live_take (&live);
+  expected = g_strdup_printf ("1 epoch 1/2\n"
+                              "1 progress 1/10 rate=9 elapsed=0 remaining=1 name=Epoch 1/2\n"
+                              "1 metric loss=0.5\n"
+                              "%" G_GSIZE_FORMAT " epoch 1/2\n"
+                              "%" G_GSIZE_FORMAT " progress 2/10 rate=9 elapsed=0 remaining=1"
+                              " name=Epoch 1/2\n"
+                              "%" G_GSIZE_FORMAT " metric loss=0.4\n",
+                              bar1 + 1, bar1 + 1, bar1 + 1);
+  g_assert_cmpstr (seen, ==, expected);
+  live_clear (&live);
+}
+
+/* a user rule sees the redraw when it arrives, once */
+static void
+test_live_rule (void)
+{
+  g_autoptr(TwRuleSet) rules = tw_rule_set_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *seen = NULL;
+  Live live;
+
+  live_init (&live);
+  tw_rule_set_add (rules, "[0-9]+%\\|", TW_LEVEL_INFO, "bar \\0", &error);
+  g_assert_no_error (error);
+  tw_extractor_add_line_func (live.ex, tw_rule_set_line_func, rules, NULL);
+
+  live_write (&live, "\r" BAR1);
+  g_assert_cmpuint (live.out->len, ==, 4);
+  g_assert_cmpint (g_array_index (live.out, TwObservation, 0).kind, ==, TW_OBSERVATION_RULE);
+  g_assert_cmpstr (g_array_index (live.out, TwObservation, 0).message, ==, "bar 10%|");
+  g_array_set_size (live.out, 0);
+
+  live_write (&live, "\r");
+  live_write (&live, "\n");
+  tw_extractor_finish (live.ex, live.out);
+  seen = live_take (&live);
+  g_assert_cmpstr (seen, ==, "");
+  live_clear (&live);
+}
+
+/* a redraw that grew before its line end is seen again, whole */
+static void
+test_live_grown (void)
+{
+  const char *keras1 = "  1/10 [==>.......] - ETA: 3s - loss: 0.41";
+  const char *keras2 = "  2/10 [====>.....] - ETA: 2s - loss: 0.3";
+  Live live;
+  g_autofree char *seen = NULL;
+  g_autofree char *lines = NULL;
+  g_autofree char *expected = NULL;
+  gsize at = strlen (keras1) + 1;
+
+  live_init (&live);
+  live_write (&live, keras1);
+  /* a first line may be anything cut short: it waits */
+  g_assert_cmpuint (live.lines->len, ==, 0);
+  live_write (&live, "\r");
+  live_write (&live, keras2);
+  g_assert_cmpuint (live.lines->len, ==, 2);
+  g_array_set_size (live.out, 0);
+
+  /* "0.3" was "0.39" cut short; then the line ends: seen again whole */
+  live_write (&live, "9");
+  live_write (&live, "\n");
+  lines = live_lines (&live);
+  expected = g_strdup_printf ("0:%s|%" G_GSIZE_FORMAT ":%s|%" G_GSIZE_FORMAT ":%s9", keras1,
+                              at, keras2, at, keras2);
+  g_assert_cmpstr (lines, ==, expected);
+  seen = live_take (&live);
+  g_assert_cmpstr (seen, ==, "43 progress 2/10 rate=0 elapsed=-1 remaining=2\n"
+                             "43 metric loss=0.39\n");
+
+  /* a tqdm bar that grew between flushes (its postfix got longer), but not by bytes
+   * that cleaning drops */
+  live_write (&live, "\r" BAR1);
+  g_array_set_size (live.out, 0);
+  live_write (&live, "\b");
+  g_assert_cmpuint (live.out->len, ==, 0);
+  live_write (&live, " extra]");
+  g_assert_cmpuint (live.out->len, ==, 3);
+  live_write (&live, "\n");
+  g_assert_cmpuint (live.lines->len, ==, 5);
+  g_assert_cmpuint (live.out->len, ==, 3);
+  live_clear (&live);
+}
+
+/* an ordinary line cut by a read is not shown before it ends */
+static void
+test_live_partial_line (void)
+{
+  static const char * const cases[][2] = {
+    { "Traceb", "ack (most recent call last):\n" },
+    { "step 3: loss=0.1", "2\n" },
+    /* after tqdm blanks its bar, a print is an ordinary line */
+    { "\r" BAR1 "\r                    \rstep 3: loss=0.1", "2\n" },
+    /* a tqdm bar cut before its '|', or before its ']' */
+    { "\r" BAR1 "\rEpoch 1/2:  3", "0%|███       | 3/10 [00:00<00:01, 9.00it/s]\n" },
+    { "\r" BAR1 "\r" "Epoch 1/2:  30%|███       | 3/10 [00:00<00", ":01, 9.00it/s]\n" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *joined = g_strconcat (cases[i][0], cases[i][1], NULL);
+      g_autofree char *whole = lines_of (joined, strlen (joined), strlen (joined));
+      g_autofree char *lines = NULL;
+      guint before;
+      Live live;
+
+      live_init (&live);
+      live_write (&live, cases[i][0]);
+      before = live.lines->len;
+      /* the cut line was not seen: it is seen once, whole, when it ends */
+      live_write (&live, cases[i][1]);
+      tw_extractor_finish (live.ex, live.out);
+      g_assert_cmpuint (live.lines->len, ==, before + 1);
+      lines = live_lines (&live);
+      g_assert_cmpstr (lines, ==, whole);
+      live_clear (&live);
+    }
+}
+
+/* a line whose '\r' ends what was read is complete, whatever follows */
+static void
+test_live_cr_at_end (void)
+{
+  g_autofree char *seen = NULL;
+  Live live;
+
+  live_init (&live);
+  live_write (&live, "step 3: loss=0.12\r");
+  seen = live_take (&live);
+  g_assert_cmpstr (seen, ==, "0 step 3/0\n0 metric loss=0.12\n");
+  live_write (&live, "\nstep 4: loss=0.11\n");
+  g_clear_pointer (&seen, g_free);
+  seen = live_take (&live);
+  g_assert_cmpstr (seen, ==, "19 step 4/0\n19 metric loss=0.11\n");
+  g_assert_cmpuint (live.lines->len, ==, 2);
+  live_clear (&live);
+}
+
 static gboolean destroyed;
 
 static void
@@ -525,6 +803,65 @@ test_offsets (void)
   g_assert_cmpstr (got, ==, "15 step 3/9\n15 metric loss=1\n");
 }
 
+/* a real run followed live, flushed after each recorded write: every line is seen as
+ * when read whole, in order, and a redraw seen early is seen again only when it grew;
+ * where the run ends up is the same */
+static void
+test_live_real_run (gconstpointer data)
+{
+  const RunCase *c = data;
+  g_autofree char *file = g_strdup_printf ("%s.log", c->name);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "real-runs", file, NULL);
+  g_autofree char *log = NULL;
+  g_autoptr(GArray) sizes = NULL;
+  g_autoptr(GPtrArray) whole = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ignored = NULL;
+  Live live;
+  gsize len = 0, pos = 0;
+  guint i, j = 0, early = 0;
+
+  g_file_get_contents (path, &log, &len, &error);
+  g_assert_no_error (error);
+  ignored = run (log, len, &len, 1, whole);
+  sizes = read_timing (c->name, len);
+
+  live_init (&live);
+  for (i = 0; i < sizes->len; i++)
+    {
+      gsize n = g_array_index (sizes, gsize, i);
+
+      tw_extractor_feed (live.ex, (const guint8 *) log + pos, n, live.out);
+      tw_extractor_flush (live.ex, live.out);
+      pos += n;
+    }
+  tw_extractor_finish (live.ex, live.out);
+
+  for (i = 0; i < live.lines->len; i++)
+    {
+      const char *seen = live.lines->pdata[i];
+
+      if (j < whole->len && g_str_equal (seen, whole->pdata[j]))
+        {
+          j++;
+          continue;
+        }
+      /* a redraw shown before it was whole: the line seen next starts with it */
+      g_assert_cmpuint (i + 1, <, live.lines->len);
+      g_assert_true (g_str_has_prefix (live.lines->pdata[i + 1], seen));
+      g_assert_cmpstr (live.lines->pdata[i + 1], !=, seen);
+      g_test_message ("seen early: %s", seen);
+      early++;
+    }
+  g_assert_cmpuint (j, ==, whole->len);
+  g_test_message ("%u lines, %u seen early", whole->len, early);
+
+  find_last (live.out, TW_OBSERVATION_PROGRESS, FALSE, c->last_main_progress);
+  find_last (live.out, TW_OBSERVATION_EPOCH, FALSE, c->last_epoch);
+  find_last (live.out, TW_OBSERVATION_STEP, FALSE, c->last_step);
+  live_clear (&live);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -542,12 +879,21 @@ main (int    argc,
   g_test_add_func ("/extract/framing/long-line-whole", test_long_line_whole);
   g_test_add_func ("/extract/framing/offsets", test_offsets);
   g_test_add_func ("/extract/coalesce/newest-update", test_coalesce);
+  g_test_add_func ("/extract/live/bar", test_live_bar);
+  g_test_add_func ("/extract/live/no-duplicates", test_live_no_duplicates);
+  g_test_add_func ("/extract/live/rule", test_live_rule);
+  g_test_add_func ("/extract/live/grown", test_live_grown);
+  g_test_add_func ("/extract/live/partial-line", test_live_partial_line);
+  g_test_add_func ("/extract/live/cr-at-end", test_live_cr_at_end);
   g_test_add_func ("/extract/line-func/destroy", test_line_func_destroy);
   for (i = 0; i < G_N_ELEMENTS (run_cases); i++)
     {
       g_autofree char *test_path = g_strdup_printf ("/extract/real-runs/%s", run_cases[i].name);
 
       g_test_add_data_func (test_path, &run_cases[i], test_real_run);
+      g_free (test_path);
+      test_path = g_strdup_printf ("/extract/live/real-runs/%s", run_cases[i].name);
+      g_test_add_data_func (test_path, &run_cases[i], test_live_real_run);
     }
   for (i = 0; i < G_N_ELEMENTS (failure_cases); i++)
     {

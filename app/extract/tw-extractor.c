@@ -30,6 +30,13 @@ struct _TwExtractor
   guint64          line_offset;
   gboolean         cr_held;         /* the partial line ended with '\r' at the end of a
                                      * chunk: a '\n' next makes it a "\r\n" line end */
+  gboolean         after_redraw;    /* the partial line began right after a bare '\r'
+                                     * that ended a redraw other than a tqdm bar */
+  gsize            provisional_len; /* flush processed the partial line at this length
+                                     * (0: it did not)… */
+  gsize            provisional_clean_len;
+  guint64          provisional_hash; /* …and this clean text (its FNV-1a hash), which
+                                      * bytes cleaning drops ("\b") do not change */
 
   GString         *scratch;         /* a line whose cleaning changed it */
   GString         *parse;           /* NUL-terminated copy handed to the parsers */
@@ -539,6 +546,7 @@ append_partial (TwExtractor  *self,
       self->in_line = TRUE;
       self->line_offset = offset;
       self->partial_len = 0;
+      self->provisional_len = 0;
     }
   room = TW_EXTRACTOR_LINE_CAP - self->partial_len;
   len = MIN (len, room);
@@ -548,6 +556,78 @@ append_partial (TwExtractor  *self,
     self->partial = g_malloc (TW_EXTRACTOR_LINE_CAP);
   memcpy (self->partial + self->partial_len, data, len);
   self->partial_len += len;
+}
+
+static guint64
+hash_text (const char *text,
+           gsize       len)
+{
+  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+  gsize i;
+
+  for (i = 0; i < len; i++)
+    h = (h ^ (guint8) text[i]) * G_GUINT64_CONSTANT (0x100000001b3);
+  return h;
+}
+
+/* Whether flush already processed the partial line as it stands. */
+static gboolean
+partial_was_processed (TwExtractor *self)
+{
+  gsize len = 0;
+  const char *clean;
+
+  if (self->provisional_len == 0)
+    return FALSE;
+  if (self->partial_len == self->provisional_len)
+    return TRUE;
+  clean = clean_line (self, self->partial, self->partial_len, LINE_HAS_CONTROL, &len);
+  return len == self->provisional_clean_len && hash_text (clean, len) == self->provisional_hash;
+}
+
+/* Processes the partial line now that it has ended, unless flush already did. */
+static void
+end_partial (TwExtractor *self,
+             gboolean     ended_by_cr,
+             GArray      *out)
+{
+  self->in_line = FALSE;
+  if (!partial_was_processed (self))
+    process_line (self, self->partial, self->partial_len, LINE_UNKNOWN, FALSE,
+                  self->line_offset, ended_by_cr, FALSE, out);
+  self->partial_len = 0;
+  self->provisional_len = 0;
+}
+
+/* Whether a line that a bare '\r' ended was a redraw that is not a tqdm bar (Keras,
+ * hand-made "\rstep 5 loss=0.3" counters): what follows it is another. After a tqdm
+ * bar only a whole bar is, since one cut before its '|' ("\rEpoch 2:  4") shows none. */
+static gboolean
+is_plain_redraw (const guint8 *raw,
+                 gsize         len)
+{
+  return !is_blank ((const char *) raw, len) && memchr (raw, '|', len) == NULL;
+}
+
+/* Whether the partial line is a redraw that can be shown before it ends: a whole tqdm
+ * bar (up to its closing ']'), or a line written over a plain redraw after a bare '\r'
+ * (see is_plain_redraw()) that is not a tqdm bar still being written. A line that
+ * merely has not ended yet is not one: it may be cut anywhere ("Traceb", "loss=0.1"
+ * of "loss=0.12"). */
+static gboolean
+partial_is_redraw (TwExtractor *self)
+{
+  gsize len = 0, key_len = 0;
+  const char *line = clean_line (self, self->partial, self->partial_len, LINE_HAS_CONTROL,
+                                 &len);
+
+  while (len > 0 && line[len - 1] == ' ')
+    len--;
+  if (len == 0)
+    return FALSE;
+  if (find_bar_key (line, len, &key_len))
+    return line[len - 1] == ']';
+  return self->after_redraw && memchr (line, '|', len) == NULL;
 }
 
 /**
@@ -621,6 +701,12 @@ tw_extractor_feed (TwExtractor  *self,
   const guint8 *p = data;
   const guint8 *end = data + len;
   const guint8 *candidate = NULL;
+  /* the last line that ended here, for telling whether the next one is a redraw: in
+   * the chunk (looked at only if a partial line follows it), or already known */
+  const guint8 *last = NULL;
+  gsize last_len = 0;
+  gboolean last_by_cr = FALSE;
+  gboolean redraw_before = FALSE;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (data != NULL || len == 0);
@@ -634,10 +720,8 @@ tw_extractor_feed (TwExtractor  *self,
       gboolean crlf = *p == '\n';
 
       self->cr_held = FALSE;
-      self->in_line = FALSE;
-      process_line (self, self->partial, self->partial_len, LINE_UNKNOWN, FALSE,
-                    self->line_offset, !crlf, FALSE, out);
-      self->partial_len = 0;
+      redraw_before = !crlf && is_plain_redraw (self->partial, self->partial_len);
+      end_partial (self, !crlf, out);
       if (crlf)
         p++;
     }
@@ -649,27 +733,24 @@ tw_extractor_feed (TwExtractor  *self,
       const guint8 *eol = find_line_end (p, end, &flags);
       gboolean by_cr;
 
-      if (eol == end)
+      /* a bare '\r' (a bar redrawn) is told from "\r\n" (a line end) by the next
+       * byte: a line ended so at the end of the chunk is held too */
+      if (eol == end || (*eol == '\r' && eol + 1 == end))
         {
-          append_partial (self, p, end - p, here);
-          break;
-        }
-
-      /* a bare '\r' (a bar redrawn) is told from "\r\n" (a line end) by the next byte */
-      if (*eol == '\r' && eol + 1 == end)
-        {
+          if (!self->in_line)
+            self->after_redraw = last != NULL ?
+              last_by_cr && is_plain_redraw (last, last_len) : redraw_before;
           append_partial (self, p, eol - p, here);
-          self->cr_held = TRUE;
+          self->cr_held = eol != end;
           break;
         }
       by_cr = *eol == '\r' && eol[1] != '\n';
       if (self->in_line)
         {
           append_partial (self, p, eol - p, here);
-          self->in_line = FALSE;
-          process_line (self, self->partial, self->partial_len, LINE_UNKNOWN, FALSE,
-                        self->line_offset, by_cr, FALSE, out);
-          self->partial_len = 0;
+          redraw_before = by_cr && is_plain_redraw (self->partial, self->partial_len);
+          last = NULL;
+          end_partial (self, by_cr, out);
         }
       else
         {
@@ -689,6 +770,9 @@ tw_extractor_feed (TwExtractor  *self,
             }
           process_line (self, p, MIN ((gsize) (eol - p), TW_EXTRACTOR_LINE_CAP), flags, quiet,
                         here, by_cr, TRUE, out);
+          last = p;
+          last_len = eol - p;
+          last_by_cr = by_cr;
         }
 
       p = eol + 1;
@@ -705,7 +789,16 @@ tw_extractor_feed (TwExtractor  *self,
  * @self: a #TwExtractor
  * @out: (element-type TwObservation): array to append observations to
  *
- * Reports a held bar update now (see tw_extractor_feed()); a partial line stays held.
+ * Reports what the stream shows now, for a follower that has caught up with the end of
+ * what was written: a held bar update (see tw_extractor_feed()), and the unterminated
+ * last line when it is a redraw, since a bar written to a file ends with no line end
+ * until the next redraw replaces it. Such a line (a whole tqdm bar up to its `]`, or a
+ * line written after a bare `\r` over a non-blank one, like a Keras bar) goes to the
+ * line functions and the parsers at once, as if a `\r` had ended it; a line whose
+ * `\r` ends the data is complete and is taken too. When the line later ends without
+ * having grown, it is not seen again; when it grew, it is seen again whole (so are
+ * redraws that grew between two flushes). Any other partial line (a `Traceback` or a
+ * `loss=0.12` cut mid-write) stays held until it ends.
  */
 void
 tw_extractor_flush (TwExtractor *self,
@@ -714,6 +807,19 @@ tw_extractor_flush (TwExtractor *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (out != NULL);
 
+  if (self->in_line && self->partial_len > 0 && !partial_was_processed (self) &&
+      (self->cr_held || partial_is_redraw (self)))
+    {
+      gsize len = 0;
+      const char *clean = clean_line (self, self->partial, self->partial_len,
+                                      LINE_HAS_CONTROL, &len);
+
+      self->provisional_len = self->partial_len;
+      self->provisional_clean_len = len;
+      self->provisional_hash = hash_text (clean, len);
+      process_line (self, self->partial, self->partial_len, LINE_UNKNOWN, FALSE,
+                    self->line_offset, TRUE, FALSE, out);
+    }
   flush_pending (self, out);
 }
 
@@ -733,12 +839,7 @@ tw_extractor_finish (TwExtractor *self,
   g_return_if_fail (out != NULL);
 
   if (self->in_line)
-    {
-      self->in_line = FALSE;
-      process_line (self, self->partial, self->partial_len, LINE_UNKNOWN, FALSE,
-                    self->line_offset, self->cr_held, FALSE, out);
-      self->partial_len = 0;
-    }
+    end_partial (self, self->cr_held, out);
   flush_pending (self, out);
   self->cr_held = FALSE;
   self->progress.in_rich_summary = FALSE;

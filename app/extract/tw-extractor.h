@@ -38,6 +38,11 @@ void         tw_extractor_feed            (TwExtractor    *self,
                                            const guint8   *data,
                                            gsize           len,
                                            GArray         *out);
+/* Call when the stream has gone quiet or a follower has caught up with the end of the
+ * file: reports a held bar update, and processes an unterminated last line that is a
+ * redraw (a whole tqdm bar, or a line written after a bare '\r' over another) once, so
+ * that the newest redraw is seen when it arrives; it is not seen again when a line end
+ * follows unless it grew meanwhile. An ordinary partial line stays held. */
 void         tw_extractor_flush           (TwExtractor    *self,
                                            GArray         *out);
 void         tw_extractor_finish          (TwExtractor    *self,
