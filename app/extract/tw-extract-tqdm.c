@@ -15,6 +15,58 @@ static const char * const sub_bar_words[] = {
   "eval", "valid", "test", "predict", "sanity", "writing model shards",
 };
 
+/* The multiplier of a suffix of tqdm's format_sizeof() (unit_scale=True), 0 for none. */
+static double
+suffix_scale (char c)
+{
+  switch (c)
+    {
+    case 'k':
+    case 'K':
+      return 1e3;
+    case 'M':
+      return 1e6;
+    case 'G':
+      return 1e9;
+    case 'T':
+      return 1e12;
+    case 'P':
+      return 1e15;
+    default:
+      return 0;
+    }
+}
+
+/* A count as tqdm prints it: "81", or with unit_scale "4.50k", "1.20M", "999", maybe
+ * in bytes ("12.3MB", "1.5KiB"); -1 when there is none. Scaled counts are rounded:
+ * "4.50k" is 4500 (tqdm shows three digits, so the count is known to about 1 %). */
+static gint64
+parse_count (const char  *p,
+             const char **endp)
+{
+  const char *e = NULL;
+  gint64 whole = tw_extract_parse_int (p, &e);
+  double value, scale, unit = 0.1;
+
+  if (whole < 0)
+    return -1;
+  value = whole;
+  if (*e == '.' && g_ascii_isdigit (e[1]))
+    for (e++; g_ascii_isdigit (*e); e++, unit /= 10)
+      value += (*e - '0') * unit;
+  if ((scale = suffix_scale (*e)) > 0)
+    {
+      value *= scale;
+      e++;
+    }
+  if (e[0] == 'B')
+    e++;
+  else if (e[0] == 'i' && e[1] == 'B')
+    e += 2;
+  *endp = e;
+  return value < (double) G_MAXINT64 ? (gint64) (value + 0.5) : G_MAXINT64;
+}
+
 /* Folds the digits of a description so that "Epoch 1/5" and "Epoch 2/5" are one bar. */
 static void
 fold_key (const char *desc,
@@ -38,7 +90,9 @@ fold_key (const char *desc,
  *
  * Parses a tqdm bar (`desc: 40%|████  | 81/200 [00:00<00:01, 82.22it/s, loss=0.155]`),
  * also as printed by Lightning's TQDM progress bar, into a PROGRESS, an EPOCH when the
- * description names one, and a METRIC per numeric postfix (`v_num` skipped).
+ * description names one, and a METRIC per numeric postfix (`v_num` skipped). Counts
+ * and rates scaled by `unit_scale` (`4.50k/10.0k`, `1.20M/?`, `12.3MB/45.6MB`,
+ * `1.23kit/s`, `3.21MB/s`) are read with their k, M, G, T or P suffix.
  *
  * A bar is a sub-bar (PROGRESS with sub set) when its description speaks of
  * evaluation, validation, testing, prediction, sanity checking or writing model
@@ -76,12 +130,12 @@ tw_extract_tqdm (TwProgressState  *state,
   if (p1 == NULL || (p2 = strchr (p1 + 1, '|')) == NULL)
     return FALSE;
   q = tw_extract_skip_spaces (p2 + 1);
-  if ((n = tw_extract_parse_int (q, &e)) < 0 || *e != '/')
+  if ((n = parse_count (q, &e)) < 0 || *e != '/')
     return FALSE;
   q = e + 1;
   if (*q == '?')
     q++;
-  else if ((total = tw_extract_parse_int (q, &e)) >= 0)
+  else if ((total = parse_count (q, &e)) >= 0)
     q = e;
   else
     return FALSE;
@@ -102,12 +156,20 @@ tw_extract_tqdm (TwProgressState  *state,
         rate = 0;
       else if (g_ascii_isdigit (*q))
         {
+          double scale;
+
           r = g_ascii_strtod (q, (char **) &e);
           q = e;
-          if (*q == 'k' || *q == 'K')
-            r *= 1e3, q++;
-          else if (*q == 'M')
-            r *= 1e6, q++;
+          /* "1.23kit/s", "3.21MB/s": a suffix, then the unit per second */
+          if ((scale = suffix_scale (*q)) > 0)
+            {
+              const char *u = q + 1;
+
+              while (g_ascii_isalpha (*u))
+                u++;
+              if (u[0] == '/' && u[1] == 's')
+                r *= scale, q++;
+            }
           /* tqdm flips to seconds per item below one item a second */
           if (q[0] == 's' && q[1] == '/')
             rate = r > 0 ? 1.0 / r : 0;
