@@ -165,8 +165,40 @@ static const Case cases[] = {
     "epoch 3/10" },
   { "/extract/keras/step-line",
     "100/100 ━━━━━━━━━━━━━━━━━━━━ 2s 15ms/step - accuracy: 0.91 - loss: 0.23",
-    "progress 100/100 rate=66.6667 elapsed=-1 remaining=-1; metric accuracy=0.91; "
+    "progress 100/100 rate=66.6667 elapsed=2 remaining=-1; metric accuracy=0.91; "
     "metric loss=0.23" },
+  { "/extract/keras/running",
+    "  1/100 ━━━━━━━━━━━━━━━━━━━━ 2:05 1s/step - loss: 2.3",
+    "progress 1/100 rate=1 elapsed=-1 remaining=125; metric loss=2.3" },
+  { "/extract/keras/validation",
+    "100/100 ━━━━━━━━━━━━━━━━━━━━ 2s 15ms/step - accuracy: 0.91 - loss: 0.23 - "
+    "val_accuracy: 0.9 - val_loss: 0.3",
+    "progress 100/100 rate=66.6667 elapsed=2 remaining=-1; metric accuracy=0.91; "
+    "metric loss=0.23; metric val_accuracy=0.9 sub; metric val_loss=0.3 sub; evaluation" },
+  { "/extract/keras/keras2-eta",
+    "  12/100 [==>...........................] - ETA: 3s - loss: 0.41 - accuracy: 0.87",
+    "progress 12/100 rate=0 elapsed=-1 remaining=3; metric loss=0.41; "
+    "metric accuracy=0.87" },
+  { "/extract/keras/keras2-eta-clock",
+    "  13/100 [===>..........................] - ETA: 1:02 - loss: 0.40",
+    "progress 13/100 rate=0 elapsed=-1 remaining=62; metric loss=0.4" },
+  { "/extract/keras/keras2-eta-zero",
+    "100/100 [==============================] - ETA: 0s - loss: 0.2",
+    "progress 100/100 rate=0 elapsed=-1 remaining=0; metric loss=0.2" },
+  { "/extract/keras/keras2-final",
+    "100/100 [==============================] - 5s 50ms/step - loss: 0.2 - accuracy: 0.9 - "
+    "val_loss: 0.3 - val_accuracy: 0.85",
+    "progress 100/100 rate=20 elapsed=5 remaining=-1; metric loss=0.2; metric accuracy=0.9; "
+    "metric val_loss=0.3 sub; metric val_accuracy=0.85 sub; evaluation" },
+  { "/extract/keras/keras2-per-sample",
+    "60000/60000 [==============================] - 3s 50us/sample - loss: 0.2",
+    "progress 60000/60000 rate=20000 elapsed=3 remaining=-1; metric loss=0.2" },
+  { "/extract/keras/keras2-minutes",
+    "1875/1875 [==============================] - 1m 32ms/step - loss: 0.1",
+    "progress 1875/1875 rate=31.25 elapsed=60 remaining=-1; metric loss=0.1" },
+  { "/extract/keras/not-keras",
+    "12/100 files copied",
+    "" },
   { "/extract/keras/eta",
     " 37/100 ━━━━━━━━━━━━━━━━━━━━ 1s 20ms/step - loss: 0.5 - ETA: 1s",
     "progress 37/100 rate=50 elapsed=-1 remaining=1; metric loss=0.5" },

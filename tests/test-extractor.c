@@ -289,6 +289,36 @@ test_random_split (void)
     }
 }
 
+/* Keras 2 redraws its bar after '\b's and a '\r'; the epoch's last line has the
+ * validation metrics */
+static void
+test_keras_stream (void)
+{
+  const char *stream =
+    "Epoch 1/2\n"
+    "  1/10 [==>...........................] - ETA: 3s - loss: 0.5\b\b\b\b\b\b\b\b\r"
+    " 10/10 [==============================] - 1s 100ms/step - loss: 0.4 - val_loss: 0.45\n";
+  gsize sizes[] = { 1 };
+  g_autofree char *whole = run (stream, strlen (stream), (gsize[]) { 1000 }, 1, NULL);
+  g_autofree char *bytes = run (stream, strlen (stream), sizes, 1, NULL);
+  g_autofree char *lines = lines_of (stream, strlen (stream), 1000);
+
+  g_assert_cmpstr (whole, ==,
+                   "0 epoch 1/2\n"
+                   "10 progress 1/10 rate=0 elapsed=-1 remaining=3\n"
+                   "10 metric loss=0.5\n"
+                   "80 progress 10/10 rate=10 elapsed=1 remaining=-1\n"
+                   "80 metric loss=0.4\n"
+                   "80 metric val_loss=0.45 sub\n"
+                   "80 evaluation\n");
+  g_assert_cmpstr (bytes, ==, whole);
+  g_assert_cmpstr (lines, ==,
+                   "0:Epoch 1/2|"
+                   "10:  1/10 [==>...........................] - ETA: 3s - loss: 0.5|"
+                   "80: 10/10 [==============================] - 1s 100ms/step - loss: 0.4 - "
+                   "val_loss: 0.45");
+}
+
 /* Following live: what a line function and the parsers have seen so far */
 typedef struct
 {
@@ -879,6 +909,7 @@ main (int    argc,
   g_test_add_func ("/extract/framing/long-line-whole", test_long_line_whole);
   g_test_add_func ("/extract/framing/offsets", test_offsets);
   g_test_add_func ("/extract/coalesce/newest-update", test_coalesce);
+  g_test_add_func ("/extract/keras/stream", test_keras_stream);
   g_test_add_func ("/extract/live/bar", test_live_bar);
   g_test_add_func ("/extract/live/no-duplicates", test_live_no_duplicates);
   g_test_add_func ("/extract/live/rule", test_live_rule);

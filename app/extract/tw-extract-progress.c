@@ -40,14 +40,50 @@ tw_progress_state_init (TwProgressState *state)
   memset (state, 0, sizeof *state);
 }
 
+/* A Keras duration: "3s", "50ms", "1:02" (m:ss), "1:02:03"; -1 when there is none. */
+static double
+parse_duration (const char  *p,
+                const char **endp)
+{
+  const char *e = NULL;
+  double v;
+
+  if (!g_ascii_isdigit (*p))
+    return -1;
+  if (tw_extract_parse_clock (p, &v, &e) && memchr (p, ':', e - p) != NULL)
+    {
+      *endp = e;
+      return v;
+    }
+  v = g_ascii_strtod (p, (char **) &e);
+  if (e[0] == 'm' && e[1] == 's')
+    v /= 1e3, e += 2;
+  else if ((e[0] == 'u' && e[1] == 's') || strncmp (e, "\xc2\xb5s", 3) == 0)
+    v /= 1e6, e += e[0] == 'u' ? 2 : 3;
+  else if (*e == 's')
+    e++;
+  else if (*e == 'm')
+    v *= 60, e++;
+  else if (*e == 'h')
+    v *= 3600, e++;
+  else
+    return -1;
+  *endp = e;
+  return v;
+}
+
 /**
  * tw_extract_keras:
  * @line: one clean, NUL-terminated line
  * @offset: the line's byte offset in the stream
  * @out: array of #TwObservation to append to
  *
- * Parses a Keras progress line (`100/100 ━━━━ 2s 15ms/step - accuracy: 0.91 - loss:
- * 0.23`, or Keras 2's `[=====] - ETA: 1s - loss: 0.23`) into a PROGRESS and METRICs.
+ * Parses a Keras progress line into a PROGRESS and METRICs: Keras 3's `100/100 ━━━━ 2s
+ * 15ms/step - accuracy: 0.91 - loss: 0.23` (the time before the per-step time is the
+ * ETA while the epoch runs, the time it took once it is over) and Keras 2's
+ * `12/100 [==>....] - ETA: 3s - loss: 0.41` and `100/100 [=====] - 5s 50ms/step -
+ * loss: 0.2 - val_loss: 0.3` (per step or per sample). `val_` metrics are evaluation
+ * metrics, and a line that has them also gives an EVALUATION, after them.
  * (`Epoch 3/10` alone is left to tw_extract_generic().)
  *
  * Returns: %TRUE when @line was a Keras progress line
@@ -61,7 +97,8 @@ tw_extract_keras (const char *line,
   const char *e = NULL;
   const char *step;
   gint64 n, total;
-  double rate = 0, remaining = -1;
+  double rate = 0, remaining = -1, elapsed = -1;
+  gboolean eval = FALSE;
   TwObservation *o;
 
   if ((n = tw_extract_parse_int (q, &e)) < 0 || *e != '/' ||
@@ -69,44 +106,49 @@ tw_extract_keras (const char *line,
       *e != ' ')
     return FALSE;
   step = strstr (e, "/step");
+  if (step == NULL)
+    step = strstr (e, "/sample");
   if (step == NULL && strstr (e, " - ") == NULL)
     return FALSE;
 
   if (step != NULL)
     {
       const char *u = step;
-      double scale = 1;
+      const char *t;
+      double per_step;
 
-      /* back over "15ms" */
-      while (u > e && g_ascii_isalpha (u[-1]))
+      /* back over "15ms", then over the time before it */
+      while (u > e && (g_ascii_isalpha (u[-1]) || u[-1] == '\xb5' || u[-1] == '\xc2'))
         u--;
-      if (strncmp (u, "ms", 2) == 0)
-        scale = 1e-3;
-      else if (strncmp (u, "us", 2) == 0 || strncmp (u, "\xc2\xb5s", 3) == 0)
-        scale = 1e-6;
       while (u > e && (g_ascii_isdigit (u[-1]) || u[-1] == '.'))
         u--;
-      if (g_ascii_isdigit (*u))
+      if ((per_step = parse_duration (u, &t)) > 0 && t == step)
+        rate = 1.0 / per_step;
+      t = u;
+      while (t > e && t[-1] == ' ')
+        t--;
+      while (t > e && (g_ascii_isalnum (t[-1]) || t[-1] == ':' || t[-1] == '.'))
+        t--;
+      if (t < u)
         {
-          double per_step = g_ascii_strtod (u, NULL) * scale;
+          const char *d_end = NULL;
+          double d = parse_duration (t, &d_end);
 
-          rate = per_step > 0 ? 1.0 / per_step : 0;
+          if (d >= 0 && *d_end == ' ')
+            {
+              if (n < total)
+                remaining = d;
+              else
+                elapsed = d;
+            }
         }
     }
   q = strstr (e, "ETA: ");
   if (q != NULL)
     {
-      double v;
+      double v = parse_duration (q + 5, &e);
 
-      q += 5;
-      if (tw_extract_parse_clock (q, &v, &e) && *e == ':')
-        remaining = v;
-      else if (g_ascii_isdigit (*q))
-        {
-          v = g_ascii_strtod (q, (char **) &e);
-          remaining = *e == 's' ? v : (*e == 'm' ? v * 60 : (*e == 'h' ? v * 3600 : -1));
-        }
-      else if (tw_extract_parse_clock (q, &v, &e))
+      if (v >= 0)
         remaining = v;
     }
 
@@ -114,6 +156,7 @@ tw_extract_keras (const char *line,
   o->n = n;
   o->total = total;
   o->rate = rate;
+  o->elapsed = elapsed;
   o->remaining = remaining;
 
   for (q = strstr (line, " - "); q != NULL; q = strstr (q, " - "))
@@ -125,13 +168,18 @@ tw_extract_keras (const char *line,
       while (tw_extract_is_ident_char (*name_end))
         name_end++;
       q = name_end;
+      if (name_end - name == 3 && strncmp (name, "ETA", 3) == 0)
+        continue;
       if (name_end > name && *name_end == ':' &&
           tw_extract_parse_number (tw_extract_skip_spaces (name_end + 1), &value, &e))
         {
           tw_extract_add_metric (out, offset, name, name_end - name, value, FALSE);
+          eval = eval || strncmp (name, "val_", 4) == 0;
           q = e;
         }
     }
+  if (eval)
+    tw_extract_push (out, TW_OBSERVATION_EVALUATION, offset);
   return TRUE;
 }
 
