@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "tw-extract-failure-line.h"
 #include "tw-extract-failure.h"
 #include "tw-extractor.h"
 
@@ -638,6 +639,55 @@ test_failure_through_extractor (void)
     }
 }
 
+/* The candidate search, 32, 16 and 1 byte at a time, against the obvious loop: every
+ * pair at every position of lines of every length around the block sizes, and random
+ * text (ASCII letters, the pairs' bytes in both cases, and bytes >= 0x80). */
+static const char *
+naive_candidate (const char *p,
+                 gsize       len)
+{
+  static const char * const pairs[] = {
+    "Tr", "rr", "Ki", "ki", "CU", "NC", "Nc", "nC", "nc", "NA", "Na", "nA", "na", "NO", "No",
+    "nO", "no",
+  };
+
+  for (gsize i = 0; i + 1 < len; i++)
+    for (guint k = 0; k < G_N_ELEMENTS (pairs); k++)
+      if (p[i] == pairs[k][0] && p[i + 1] == pairs[k][1])
+        return p + i;
+  return NULL;
+}
+
+static void
+test_failure_candidate (void)
+{
+  static const char alphabet[] = "TrKkiCUNnCcAaOo xyz|[]%0\x80\xe2\xc3";
+  char line[200];
+
+  for (gsize len = 0; len <= 100; len++)
+    for (gsize at = 0; at + 2 <= len; at++)
+      {
+        memset (line, 'x', len);
+        memcpy (line + at, "na", 2);
+        g_assert_true (tw_failure_line_find_candidate (line, len) == line + at);
+        /* only one byte of the pair in the text */
+        g_assert_null (tw_failure_line_find_candidate (line, at + 1));
+      }
+
+  for (guint round = 0; round < 20000; round++)
+    {
+      gsize len = g_test_rand_int_range (0, sizeof line);
+
+      for (gsize i = 0; i < len; i++)
+        line[i] = g_test_rand_int_range (0, 8) == 0 ?
+          alphabet[g_test_rand_int_range (0, sizeof alphabet - 1)] : 'x';
+      g_assert_true (tw_failure_line_find_candidate (line, len) == naive_candidate (line, len));
+      /* the prefilter passes nothing the candidate search would skip */
+      if (tw_failure_line_may_matter (line, len))
+        g_assert_nonnull (naive_candidate (line, len));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -651,6 +701,7 @@ main (int    argc,
       g_test_add_data_func (path, &failure_cases[i], test_failure_case);
     }
   g_test_add_func ("/extract/failure/sequence", test_failure_sequence);
+  g_test_add_func ("/extract/failure/candidate", test_failure_candidate);
   g_test_add_func ("/extract/failure/context", test_failure_context);
   g_test_add_func ("/extract/failure/stray-header", test_failure_stray_header);
   g_test_add_func ("/extract/failure/torchrun-after-nan", test_failure_torchrun_after_nan);
