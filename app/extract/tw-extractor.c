@@ -325,6 +325,17 @@ clean_line (TwExtractor  *self,
 
 /* A cheap look for a tqdm bar; sets the length of its description (before the
  * percentage) so that successive updates of one bar can be told apart from others. */
+static gsize
+bar_key_len (const char *line,
+             const char *bar)
+{
+  gsize k = bar - line;
+
+  while (k > 0 && (line[k - 1] == ' ' || line[k - 1] == '%' || g_ascii_isdigit (line[k - 1])))
+    k--;
+  return k;
+}
+
 static gboolean
 find_bar_key (const char *line,
               gsize       len,
@@ -332,17 +343,29 @@ find_bar_key (const char *line,
 {
   const char *bar = memchr (line, '|', len);
   const char *open;
-  gsize k;
 
   if (bar == NULL)
     return FALSE;
   open = memchr (bar, '[', len - (bar - line));
   if (open == NULL || memchr (open, ']', len - (open - line)) == NULL)
     return FALSE;
-  k = bar - line;
-  while (k > 0 && (line[k - 1] == ' ' || line[k - 1] == '%' || g_ascii_isdigit (line[k - 1])))
-    k--;
-  *key_len = k;
+  *key_len = bar_key_len (line, bar);
+  return TRUE;
+}
+
+/* find_bar_key() for the common bar that ends with its ']', with one search fewer;
+ * %FALSE for the others, which the caller then looks at the long way. */
+static gboolean
+find_closed_bar_key (const char *line,
+                     gsize       len,
+                     gsize      *key_len)
+{
+  const char *bar;
+
+  if (len == 0 || line[len - 1] != ']' || (bar = memchr (line, '|', len)) == NULL ||
+      memchr (bar, '[', line + len - 1 - bar) == NULL)
+    return FALSE;
+  *key_len = bar_key_len (line, bar);
   return TRUE;
 }
 
@@ -491,7 +514,7 @@ process_line (TwExtractor  *self,
    * func wants one, it is held raw and cleaned only if it turns out to be the newest.
    * Its description must be ASCII to be compared raw. */
   if (quiet && stable && ended_by_cr && (flags & LINE_HAS_CONTROL) == 0 &&
-      find_bar_key ((const char *) raw, len, &key_len))
+      find_closed_bar_key ((const char *) raw, len, &key_len))
     {
       gsize k;
 
