@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tw-extract-failure.h"
+#include "tw-extract-rule.h"
 #include "tw-extractor.h"
 #include "tw-run-folder.h"
 #include "tw-source-file.h"
@@ -43,6 +44,10 @@ struct _TwJob
   TwSourceFile      *source;
   TwExtractor       *extractor;
   TwFailureDetector *detector;     /* owned by the extractor's line func */
+  TwRuleSet         *rules;        /* the user's rules, not owned; nullable */
+  gboolean           has_resume;
+  guint64            resume_dev;
+  guint64            resume_inode;
   GArray            *observations; /* scratch, of TwObservation */
   GPtrArray         *events;       /* scratch, of TwEvent */
   GSource           *quiet;
@@ -60,6 +65,7 @@ G_DEFINE_FINAL_TYPE (TwJob, tw_job, G_TYPE_OBJECT)
 enum
 {
   EVENT,
+  READ,
   N_SIGNALS
 };
 
@@ -78,6 +84,19 @@ emit_events (TwJob *self)
 }
 
 static void
+rules_line_func (const char *line,
+                 gsize       len,
+                 guint64     offset,
+                 GArray     *out,
+                 gpointer    user_data)
+{
+  TwJob *self = user_data;
+
+  if (self->rules != NULL)
+    tw_rule_set_line (self->rules, line, len, offset, out);
+}
+
+static void
 reset_extractor (TwJob *self)
 {
   g_clear_pointer (&self->extractor, tw_extractor_free);
@@ -85,6 +104,10 @@ reset_extractor (TwJob *self)
   self->detector = tw_failure_detector_new ();
   tw_extractor_add_line_func (self->extractor, tw_failure_detector_line_func, self->detector,
                               (GDestroyNotify) tw_failure_detector_free);
+  /* Only with rules: the extractor skips superseded bar redraws when no other
+   * line function needs to see them. */
+  if (self->rules != NULL && tw_rule_set_get_n_rules (self->rules) > 0)
+    tw_extractor_add_line_func (self->extractor, rules_line_func, self, NULL);
 }
 
 static gboolean
@@ -175,11 +198,20 @@ source_data_cb (TwSourceFile  *source,
 {
   note_output (self);
   tw_extractor_feed (self->extractor, data, len, self->observations);
-  /* Following live, the newest redraw of a bar in what arrived is news now. */
-  tw_extractor_flush (self->extractor, self->observations);
   emit_events (self);
   g_source_set_ready_time (self->quiet, g_get_monotonic_time () + QUIET_MS * 1000);
   arm_stall (self);
+}
+
+static void
+source_caught_up_cb (TwSourceFile *source,
+                     TwJob        *self)
+{
+  /* All that was written is read: a bar's newest redraw is news now, not when
+   * its next redraw ends it. */
+  tw_extractor_flush (self->extractor, self->observations);
+  emit_events (self);
+  g_signal_emit (self, signals[READ], 0);
 }
 
 static void
@@ -365,6 +397,16 @@ tw_job_class_init (TwJobClass *klass)
    */
   signals[EVENT] = g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                  G_TYPE_NONE, 1, TW_TYPE_EVENT);
+
+  /**
+   * TwJob::read:
+   * @job: the job
+   *
+   * Emitted when the job has read its log up to the end: its resume point
+   * (tw_job_get_resume_point()) moved.
+   */
+  signals[READ] = g_signal_new ("read", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                G_TYPE_NONE, 0);
 }
 
 static void
@@ -607,6 +649,12 @@ tw_job_follow (TwJob     *self,
   self->source = tw_source_file_new (inotify, self->log_path, start_offset);
   g_signal_connect (self->source, "data", G_CALLBACK (source_data_cb), self);
   g_signal_connect (self->source, "reset", G_CALLBACK (source_reset_cb), self);
+  g_signal_connect (self->source, "caught-up", G_CALLBACK (source_caught_up_cb), self);
+  if (self->has_resume)
+    tw_source_file_set_resume_file (self->source, self->resume_dev, self->resume_inode);
+  /* Joining a run midway, what it did before is not news. */
+  if (start_offset != 0)
+    tw_run_state_set_joined_late (self->run);
   tw_source_file_start (self->source);
   follow_run_folder (self, inotify);
 }
@@ -732,4 +780,88 @@ tw_job_get_run_state (TwJob *self)
   g_return_val_if_fail (TW_IS_JOB (self), NULL);
 
   return self->run;
+}
+
+/**
+ * tw_job_set_rules:
+ * @self: a #TwJob
+ * @rules: (nullable): the user's rules, owned by the caller, who keeps them alive
+ *   until they are replaced or the job is gone
+ *
+ * Sets the rules every line of the run's output is matched against. Adding the
+ * first rules or removing the last starts the job's reading of its output afresh
+ * at the next line (the line in progress is read without them).
+ */
+void
+tw_job_set_rules (TwJob     *self,
+                  TwRuleSet *rules)
+{
+  gboolean had;
+  gboolean has;
+
+  g_return_if_fail (TW_IS_JOB (self));
+
+  had = self->rules != NULL && tw_rule_set_get_n_rules (self->rules) > 0;
+  has = rules != NULL && tw_rule_set_get_n_rules (rules) > 0;
+  self->rules = rules;
+  if (had != has && self->extractor != NULL && self->source != NULL)
+    {
+      tw_extractor_finish (self->extractor, self->observations);
+      tw_failure_detector_finish (self->detector, self->observations);
+      emit_events (self);
+      reset_extractor (self);
+    }
+}
+
+/**
+ * tw_job_set_resume_file:
+ * @self: a #TwJob, not following yet
+ * @dev: the device of the file read before
+ * @inode: its inode
+ *
+ * Makes the next tw_job_follow() continue at its @start_offset only if the log
+ * is still the file that was read before (not rotated or replaced meanwhile).
+ */
+void
+tw_job_set_resume_file (TwJob   *self,
+                        guint64  dev,
+                        guint64  inode)
+{
+  g_return_if_fail (TW_IS_JOB (self));
+
+  self->has_resume = TRUE;
+  self->resume_dev = dev;
+  self->resume_inode = inode;
+}
+
+/**
+ * tw_job_get_resume_point:
+ * @self: a #TwJob
+ * @out_dev: (out): the device of the log being read
+ * @out_inode: (out): its inode
+ * @out_offset: (out): the start of the first line not yet read whole
+ *
+ * Returns: %FALSE if the job has no open log to resume
+ */
+gboolean
+tw_job_get_resume_point (TwJob   *self,
+                         guint64 *out_dev,
+                         guint64 *out_inode,
+                         guint64 *out_offset)
+{
+  guint64 read;
+  guint64 unfinished;
+
+  g_return_val_if_fail (TW_IS_JOB (self), FALSE);
+
+  if (self->source == NULL || tw_source_file_get_state (self->source) != TW_SOURCE_FILE_STATE_FOLLOWING)
+    return FALSE;
+
+  /* the extractor counts from where the file was first read */
+  read = tw_source_file_get_offset (self->source);
+  unfinished = tw_extractor_get_offset (self->extractor) - tw_extractor_get_resume_offset (self->extractor);
+  *out_dev = tw_source_file_get_dev (self->source);
+  *out_inode = tw_source_file_get_inode (self->source);
+  *out_offset = read >= unfinished ? read - unfinished : 0;
+  return TRUE;
 }

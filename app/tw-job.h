@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 
 #include "tw-event.h"
+#include "tw-extract-rule.h"
 #include "tw-inotify.h"
 #include "tw-run-state.h"
 
@@ -40,5 +41,14 @@ void        tw_job_finish_process     (TwJob       *self,
 TwRunState *tw_job_get_run_state      (TwJob       *self);
 void        tw_job_set_stall_timeout  (TwJob       *self,
                                        gint64       usec);
+void        tw_job_set_rules          (TwJob       *self,
+                                       TwRuleSet   *rules);
+void        tw_job_set_resume_file    (TwJob       *self,
+                                       guint64      dev,
+                                       guint64      inode);
+gboolean    tw_job_get_resume_point   (TwJob       *self,
+                                       guint64     *out_dev,
+                                       guint64     *out_inode,
+                                       guint64     *out_offset);
 
 G_END_DECLS

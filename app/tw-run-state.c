@@ -57,6 +57,8 @@ struct _TwRunState
   guint          milestones[MAX_MILESTONES];
   guint          n_milestones;
   guint          next_milestone;
+  gboolean       joined_late;       /* the run had begun before we saw it */
+  gboolean       baseline_pending;  /* joined late, and no progress seen yet */
   double         divergence_factor;
 
   GPtrArray     *metrics;           /* of Metric, in order of appearance */
@@ -181,7 +183,8 @@ start_if_waiting (TwRunState *self,
     return;
 
   self->status = TW_RUN_RUNNING;
-  add_event (self, events, TW_EVENT_RUN_STARTED, TW_LEVEL_INFO, _("Run started"), NULL);
+  if (!self->joined_late)
+    add_event (self, events, TW_EVENT_RUN_STARTED, TW_LEVEL_INFO, _("Run started"), NULL);
 }
 
 static gboolean
@@ -208,6 +211,15 @@ update_progress (TwRunState *self,
     return;
 
   self->max_progress = MAX (self->max_progress, self->progress);
+
+  /* Milestones passed before we joined are not news. */
+  if (self->baseline_pending)
+    {
+      self->baseline_pending = FALSE;
+      while (self->next_milestone < self->n_milestones &&
+             self->max_progress * 100.0 + 1e-9 >= self->milestones[self->next_milestone])
+        self->next_milestone++;
+    }
 
   while (self->next_milestone < self->n_milestones &&
          self->max_progress * 100.0 + 1e-9 >= self->milestones[self->next_milestone])
@@ -409,6 +421,26 @@ tw_run_state_free (TwRunState *self)
   g_free (self->exception);
   g_free (self->message);
   g_free (self);
+}
+
+/**
+ * tw_run_state_set_joined_late:
+ * @self: a waiting #TwRunState
+ *
+ * Says the run was already under way when its output started being read (a log
+ * followed from its end, or from where the daemon stopped reading it): its first
+ * output makes no run-started event, and the milestones its first progress has
+ * already passed make none either.
+ */
+void
+tw_run_state_set_joined_late (TwRunState *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->status != TW_RUN_WAITING)
+    return;
+  self->joined_late = TRUE;
+  self->baseline_pending = TRUE;
 }
 
 /**

@@ -27,6 +27,7 @@ const char  *tw_run_status_to_string            (TwRunStatus          status);
 
 TwRunState  *tw_run_state_new                   (const char          *job);
 void         tw_run_state_free                  (TwRunState          *self);
+void         tw_run_state_set_joined_late       (TwRunState          *self);
 void         tw_run_state_set_milestones        (TwRunState          *self,
                                                  const guint         *percents,
                                                  guint                n_percents);

@@ -83,6 +83,7 @@ enum
   DATA,
   RESET,
   STATE_CHANGED,
+  CAUGHT_UP,
   N_SIGNALS
 };
 
@@ -312,6 +313,7 @@ drain (TwSourceFile *self,
 {
   guint generation = self->generation;
   g_autofree guint8 *buf = NULL;
+  gboolean emitted = FALSE;
   struct stat st;
 
   if (fstat (self->fd, &st) < 0)
@@ -347,10 +349,15 @@ drain (TwSourceFile *self,
           return DRAIN_ERROR;
         }
       if (n == 0)
-        return DRAIN_EOF;
+        {
+          if (emitted)
+            g_signal_emit (self, signals[CAUGHT_UP], 0);
+          return DRAIN_EOF;
+        }
 
       self->offset += n;
       *budget -= n;
+      emitted = TRUE;
       g_signal_emit (self, signals[DATA], 0, (gconstpointer) buf, (gulong) n, at);
       if (stopped_since (self, generation))
         return DRAIN_STOPPED;
@@ -780,6 +787,19 @@ tw_source_file_class_init (TwSourceFileClass *klass)
    */
   signals[STATE_CHANGED] =
     g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * TwSourceFile::caught-up:
+   * @self: the #TwSourceFile
+   *
+   * The #TwSourceFile::data emitted since the last change reached the end of the
+   * file: what the writer has written so far was all delivered. A consumer can
+   * now treat an unfinished last line as news (a progress bar's newest redraw)
+   * rather than as a line cut by a read.
+   */
+  signals[CAUGHT_UP] =
+    g_signal_new ("caught-up", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 

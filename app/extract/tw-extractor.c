@@ -883,6 +883,24 @@ tw_extractor_get_offset (TwExtractor *self)
 }
 
 /**
+ * tw_extractor_get_resume_offset:
+ * @self: a #TwExtractor
+ *
+ * Where a later reader of the same stream should start so that no line is lost
+ * or read twice: the start of the line (or `\r` segment) not yet ended, or the
+ * end of what was fed.
+ *
+ * Returns: a byte offset in the stream
+ */
+guint64
+tw_extractor_get_resume_offset (TwExtractor *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->in_line ? self->line_offset : self->offset;
+}
+
+/**
  * tw_extractor_get_buffer_size:
  * @self: a #TwExtractor
  *

@@ -48,6 +48,7 @@ void         tw_extractor_flush           (TwExtractor    *self,
 void         tw_extractor_finish          (TwExtractor    *self,
                                            GArray         *out);
 guint64      tw_extractor_get_offset      (TwExtractor    *self);
+guint64      tw_extractor_get_resume_offset (TwExtractor  *self);
 gsize        tw_extractor_get_buffer_size (TwExtractor    *self);
 void         tw_extractor_add_line_func   (TwExtractor    *self,
                                            TwLineFunc      func,
