@@ -151,6 +151,40 @@ test_lightning_row_being_written (void)
   g_assert_cmpint (find (out, TW_OBSERVATION_STEP, NULL)->n, ==, 39);
 }
 
+/* Found by fuzz-status-file: converting such a double to gint64 was undefined. */
+static void
+test_huge_numbers_clamped (void)
+{
+  const char csv[] = "epoch,step\n1e300,7e26\n";
+  const char hf[] = "{\"global_step\": 1e300, \"max_steps\": 1e301, \"epoch\": 1e19, \"num_train_epochs\": 1e19}";
+  const char ours[] = "{\"step\": 1e19, \"total_steps\": 1e300, \"epoch\": 9.3e18, \"total_epochs\": 1e20}";
+  const struct { TwStatusFormat format; const char *data; } files[] = {
+    { TW_STATUS_FORMAT_LIGHTNING_CSV, csv },
+    { TW_STATUS_FORMAT_HF_TRAINER_STATE, hf },
+    { TW_STATUS_FORMAT_TRAINWATCH, ours },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autoptr(GArray) out = new_out ();
+      g_autoptr(GError) error = NULL;
+      const TwObservation *step;
+      const TwObservation *epoch;
+
+      g_assert_true (tw_status_file_parse (files[i].format, files[i].data, strlen (files[i].data), out, &error));
+      g_assert_no_error (error);
+      step = find (out, TW_OBSERVATION_STEP, NULL);
+      epoch = find (out, TW_OBSERVATION_EPOCH, NULL);
+      g_assert_nonnull (step);
+      g_assert_nonnull (epoch);
+      /* Huge, and still positive: not wrapped to G_MININT64. */
+      g_assert_cmpint (step->n, >=, G_GINT64_CONSTANT (1) << 53);
+      g_assert_cmpint (epoch->n, >=, G_GINT64_CONSTANT (1) << 53);
+      g_assert_cmpint (step->total, >=, 0);
+      g_assert_cmpint (epoch->total, >=, 0);
+    }
+}
+
 typedef struct
 {
   const char        *name;
@@ -358,6 +392,7 @@ main (int    argc,
     }
   g_test_add_func ("/status-file/trainwatch/details", test_trainwatch_details);
   g_test_add_func ("/status-file/binary-rejected", test_binary_rejected);
+  g_test_add_func ("/status-file/huge-numbers-clamped", test_huge_numbers_clamped);
 
   return g_test_run ();
 }

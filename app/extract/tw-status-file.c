@@ -17,8 +17,21 @@
 
 /* Lightning logs one column per metric; more than this is not a metrics file. */
 #define MAX_CSV_COLUMNS 512
+/* Largest count kept from a file's number: beyond it doubles skip integers anyway. */
+#define MAX_COUNT (G_GINT64_CONSTANT (1) << 53)
 
 G_DEFINE_QUARK (tw-status-file-error-quark, tw_status_file_error)
+
+/* A count from a number in the file. Converting a double outside gint64's range
+ * (1e300, a 30-digit step) is undefined behaviour, so it is clamped first. */
+static gint64
+to_count (double value)
+{
+  if (isnan (value))
+    return 0;
+
+  return (gint64) CLAMP (value, (double) -MAX_COUNT, (double) MAX_COUNT);
+}
 
 static TwObservation *
 append (GArray            *out,
@@ -171,8 +184,8 @@ add_progress (GArray     *out,
 {
   TwObservation *progress = append (out, TW_OBSERVATION_PROGRESS);
 
-  progress->n = (gint64) n;
-  progress->total = (gint64) total;
+  progress->n = to_count (n);
+  progress->total = to_count (total);
   progress->remaining = remaining;
   progress->message = g_strdup (message);
 }
@@ -215,16 +228,16 @@ parse_trainwatch (const char  *data,
     {
       TwObservation *observation = append (out, TW_OBSERVATION_EPOCH);
 
-      observation->n = (gint64) epoch;
-      observation->total = isfinite (total_epochs) && total_epochs > 0 ? (gint64) total_epochs : 0;
+      observation->n = to_count (epoch);
+      observation->total = isfinite (total_epochs) && total_epochs > 0 ? to_count (total_epochs) : 0;
     }
 
   if (step >= 0 && isfinite (step))
     {
       TwObservation *observation = append (out, TW_OBSERVATION_STEP);
 
-      observation->n = (gint64) step;
-      observation->total = isfinite (total_steps) && total_steps > 0 ? (gint64) total_steps : 0;
+      observation->n = to_count (step);
+      observation->total = isfinite (total_steps) && total_steps > 0 ? to_count (total_steps) : 0;
     }
 
   /* Progress from step/total when both are known, else from the fraction. */
@@ -394,9 +407,9 @@ parse_hf_trainer_state (const char      *data,
   if (epoch >= 0 && isfinite (epoch))
     {
       TwObservation *observation = append (out, TW_OBSERVATION_EPOCH);
-      gint64 total = isfinite (num_epochs) && num_epochs > 0 ? (gint64) num_epochs : 0;
+      gint64 total = isfinite (num_epochs) && num_epochs > 0 ? to_count (num_epochs) : 0;
 
-      observation->n = MAX ((gint64) ceil (epoch), 1);
+      observation->n = MAX (to_count (ceil (epoch)), 1);
       if (total > 0)
         observation->n = MIN (observation->n, total);
       observation->total = total;
@@ -405,8 +418,8 @@ parse_hf_trainer_state (const char      *data,
   {
     TwObservation *step = append (out, TW_OBSERVATION_STEP);
 
-    step->n = (gint64) global_step;
-    step->total = max_steps > 0 ? (gint64) max_steps : 0;
+    step->n = to_count (global_step);
+    step->total = max_steps > 0 ? to_count (max_steps) : 0;
   }
   if (max_steps > 0)
     add_progress (out, MIN (global_step, max_steps), max_steps, -1.0, NULL);
@@ -591,13 +604,13 @@ parse_lightning_csv (const char      *data,
       TwObservation *observation = append (out, TW_OBSERVATION_EPOCH);
 
       /* Lightning counts epochs from 0. */
-      observation->n = (gint64) g_array_index (last, double, epoch_column) + 1;
+      observation->n = to_count (g_array_index (last, double, epoch_column)) + 1;
     }
   if (step_column >= 0 && g_array_index (seen, gboolean, step_column))
     {
       TwObservation *observation = append (out, TW_OBSERVATION_STEP);
 
-      observation->n = (gint64) g_array_index (last, double, step_column);
+      observation->n = to_count (g_array_index (last, double, step_column));
     }
   for (guint i = 0; i < names->len; i++)
     {
