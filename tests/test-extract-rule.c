@@ -117,6 +117,22 @@ test_rule_invalid_pattern (void)
   g_assert_cmpuint (tw_rule_set_get_n_rules (rules), ==, 0);
 }
 
+/* Found by fuzz-rule: PCRE2 read past the end of a broken UTF-8 sequence and crashed. */
+static void
+test_rule_invalid_utf8 (void)
+{
+  g_autoptr(TwRuleSet) rules = tw_rule_set_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (tw_rule_set_add (rules, "Epoch (\\d+)/(\\d+)\xff\xff\xff\xff- ", TW_LEVEL_INFO, "\\1",
+                                   &error));
+  g_assert_error (error, TW_RULE_ERROR, TW_RULE_ERROR_INVALID_PATTERN);
+  g_clear_error (&error);
+  g_assert_false (tw_rule_set_add (rules, "epoch (\\d+)", TW_LEVEL_INFO, "\\1 \xe2\x96", &error));
+  g_assert_error (error, TW_RULE_ERROR, TW_RULE_ERROR_INVALID_TEMPLATE);
+  g_assert_cmpuint (tw_rule_set_get_n_rules (rules), ==, 0);
+}
+
 static void
 test_rule_invalid_template (void)
 {
@@ -208,6 +224,7 @@ main (int    argc,
   g_test_add_func ("/extract/rule/order", test_rule_order);
   g_test_add_func ("/extract/rule/invalid-pattern", test_rule_invalid_pattern);
   g_test_add_func ("/extract/rule/invalid-template", test_rule_invalid_template);
+  g_test_add_func ("/extract/rule/invalid-utf8", test_rule_invalid_utf8);
   g_test_add_func ("/extract/rule/backtracking", test_rule_backtracking);
   g_test_add_func ("/extract/rule/match-limit", test_rule_match_limit);
   g_test_add_func ("/extract/rule/long-message", test_rule_long_message);

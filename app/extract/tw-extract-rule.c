@@ -174,9 +174,9 @@ tw_rule_set_free (TwRuleSet *self)
  * in the order they were added, and the first one that matches gives the line's
  * observation. A pattern that backtracks too much on some line does not match that line.
  *
- * Returns: %TRUE when added; %FALSE with %TW_RULE_ERROR_INVALID_PATTERN when @regex does
- *   not compile, or %TW_RULE_ERROR_INVALID_TEMPLATE when the template refers to a group
- *   the pattern does not have
+ * Returns: %TRUE when added; %FALSE with %TW_RULE_ERROR_INVALID_PATTERN when @regex is
+ *   not valid UTF-8 or does not compile, or %TW_RULE_ERROR_INVALID_TEMPLATE when the
+ *   template is not valid UTF-8 or refers to a group the pattern does not have
  */
 gboolean
 tw_rule_set_add (TwRuleSet   *self,
@@ -196,6 +196,21 @@ tw_rule_set_add (TwRuleSet   *self,
   g_return_val_if_fail (regex != NULL, FALSE);
   g_return_val_if_fail (level < TW_N_LEVELS, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* GRegex hands PCRE2 the pattern unchecked, and PCRE2 reads past the end of a
+   * broken UTF-8 sequence: check it here. */
+  if (!g_utf8_validate (regex, -1, NULL))
+    {
+      g_set_error_literal (error, TW_RULE_ERROR, TW_RULE_ERROR_INVALID_PATTERN,
+                           _("Invalid rule pattern: it is not valid UTF-8"));
+      return FALSE;
+    }
+  if (message_template != NULL && !g_utf8_validate (message_template, -1, NULL))
+    {
+      g_set_error_literal (error, TW_RULE_ERROR, TW_RULE_ERROR_INVALID_TEMPLATE,
+                           _("Invalid rule message: it is not valid UTF-8"));
+      return FALSE;
+    }
 
   /* Compiled once as written, so that the error speaks of the user's pattern. */
   plain = g_regex_new (regex, 0, 0, &local_error);
