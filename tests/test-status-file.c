@@ -212,6 +212,10 @@ static const Case cases[] = {
   { "whitespace", "  \n", FALSE, TW_STATUS_FILE_ERROR_INCOMPLETE },
   { "array", "[1,2]", FALSE, TW_STATUS_FILE_ERROR_INVALID },
   { "garbage", "{not json}", FALSE, TW_STATUS_FILE_ERROR_INVALID },
+  /* Found by fuzz-status-file: json-glib took these as one document, and leaked. */
+  { "two-objects", "{\"step\":1} {\"step\":2}\n", FALSE, TW_STATUS_FILE_ERROR_INVALID },
+  { "number-then-object", "7{}", FALSE, TW_STATUS_FILE_ERROR_INVALID },
+  { "braces-in-strings", "{\"message\":\"a } \\\" { b\",\"step\":3}", TRUE, 0, TW_OBSERVATION_STEP, 3, 0 },
 };
 
 static void

@@ -146,6 +146,48 @@ looks_cut_off (const char *data,
   return len == 0 || data[len - 1] != '}';
 }
 
+/* json-glib 1.6 reads "{}{}" or "7{}" as one document and leaks every value but the
+ * last, so the file must be one object with nothing after it. A file still being
+ * written (no closing brace yet) passes: the parser says it is incomplete. */
+static gboolean
+holds_one_object (const char *data,
+                  gsize       len)
+{
+  gboolean in_string = FALSE;
+  guint depth = 0;
+  gsize i = 0;
+
+  while (i < len && g_ascii_isspace (data[i]))
+    i++;
+  if (i == len)
+    return TRUE;
+  if (data[i] != '{')
+    return FALSE;
+
+  for (; i < len; i++)
+    {
+      if (in_string)
+        {
+          if (data[i] == '\\')
+            i++;
+          else if (data[i] == '"')
+            in_string = FALSE;
+        }
+      else if (data[i] == '"')
+        in_string = TRUE;
+      else if (data[i] == '{' || data[i] == '[')
+        depth++;
+      else if ((data[i] == '}' || data[i] == ']') && --depth == 0)
+        break;
+    }
+
+  for (i++; i < len; i++)
+    if (!g_ascii_isspace (data[i]))
+      return FALSE;
+
+  return TRUE;
+}
+
 static JsonObject *
 parse_object (JsonParser  *parser,
               const char  *data,
@@ -155,6 +197,12 @@ parse_object (JsonParser  *parser,
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
 
+  if (!holds_one_object (data, len))
+    {
+      g_set_error_literal (error, TW_STATUS_FILE_ERROR, TW_STATUS_FILE_ERROR_INVALID,
+                           "A status file must hold one JSON object");
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, data, len, &local_error))
     {
       g_set_error (error, TW_STATUS_FILE_ERROR,
