@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 
 #include "tw-extract-failure.h"
 #include "tw-extractor.h"
@@ -95,6 +96,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   guint n_cuts;
   guint exit_byte;
   gboolean stalled = FALSE;
+  double progress;
 
   tw_fuzz_init ();
 
@@ -156,7 +158,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   json_generator_set_root (generator, root);
   json = json_generator_to_data (generator, NULL);
   g_assert (g_utf8_validate (json, -1, NULL));
-  (void) tw_run_state_get_progress (pipeline.run);
+  /* A fraction, or negative when unknown; never NaN, never past the end. */
+  progress = tw_run_state_get_progress (pipeline.run);
+  g_assert (!isnan (progress) && progress <= 1.0);
 
   g_ptr_array_unref (pipeline.events);
   g_array_unref (pipeline.observations);
