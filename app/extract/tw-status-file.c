@@ -388,7 +388,7 @@ add_new_log_entries (GArray         *out,
       if (!JSON_NODE_HOLDS_OBJECT (node))
         continue;
       entry = json_node_get_object (node);
-      step = member_double (entry, "step", &value) && isfinite (value) && value >= 0 ? (gint64) value : -1;
+      step = member_double (entry, "step", &value) && isfinite (value) && value >= 0 ? to_count (value) : -1;
 
       /* A resumed run's file starts again below the cursor: those entries were heard. */
       if (step == cursor->step)
@@ -541,9 +541,9 @@ add_csv_row (GArray          *out,
 
         /* Epoch first, then step, then the metrics, as a log would say them. */
         if (pass == 0 && (int) i == epoch_column && isfinite (value) && value >= 0)
-          append (out, TW_OBSERVATION_EPOCH)->n = (gint64) value + 1;
+          append (out, TW_OBSERVATION_EPOCH)->n = to_count (value) + 1;
         else if (pass == 1 && (int) i == step_column && isfinite (value) && value >= 0)
-          append (out, TW_OBSERVATION_STEP)->n = (gint64) value;
+          append (out, TW_OBSERVATION_STEP)->n = to_count (value);
         else if (pass == 2 && (int) i != epoch_column && (int) i != step_column)
           {
             append_metric (out, name, value, is_eval_name (name));
