@@ -21,15 +21,29 @@
 #include "tw-config.h"
 #include "tw-demo.h"
 #include "tw-desktop-channel.h"
+#include "tw-extract-rule.h"
+#include "tw-glob.h"
 #include "tw-history.h"
 #include "tw-inotify.h"
 #include "tw-job.h"
+#include "tw-offsets.h"
 #include "tw-router.h"
 
 /* Events kept in memory for `status`; the journal keeps them all. */
 #define RECENT_EVENTS 50
 /* Events `status` shows. */
 #define STATUS_EVENTS 20
+/* How long after reading the read positions are saved (and on quit). */
+#define OFFSETS_SAVE_DELAY_S 2
+
+/* A [watch:NAME] group of the config, and the jobs it made. */
+typedef struct
+{
+  char      *name;
+  char      *path;   /* absolute; a pattern when glob is set */
+  TwGlob    *glob;   /* nullable */
+  GPtrArray *jobs;   /* of job names */
+} Watch;
 
 struct _TwApplication
 {
@@ -44,6 +58,10 @@ struct _TwApplication
   TwRouter         *router;
   TwDesktopChannel *desktop;
   GHashTable       *jobs;           /* name → TwJob */
+  GHashTable       *watches;        /* name → Watch, from the config */
+  TwRuleSet        *rules;          /* the config's [rule:NAME] groups */
+  TwOffsets        *offsets;        /* where each watched file was read to */
+  guint             offsets_save_id;
   GPtrArray        *demos;          /* of TwDemo, writing their logs */
   TwInotify        *inotify;        /* one instance for every followed file */
   GQueue            recent;         /* of TwEvent, oldest first */
@@ -54,6 +72,12 @@ struct _TwApplication
 };
 
 G_DEFINE_FINAL_TYPE (TwApplication, tw_application, G_TYPE_APPLICATION)
+
+static TwLevel config_level (TwApplication *self,
+                             const char    *group,
+                             const char    *key);
+static void    job_read_cb  (TwJob         *job,
+                             TwApplication *self);
 
 static char *
 format_time (gint64 unix_usec)
@@ -173,10 +197,317 @@ add_followed_job (TwApplication *self,
 
   g_hash_table_replace (self->jobs, g_strdup (name), job);
   g_signal_connect_object (job, "event", G_CALLBACK (job_event_cb), self, 0);
+  g_signal_connect_object (job, "read", G_CALLBACK (job_read_cb), self, 0);
   tw_job_set_stall_timeout (job, stall_timeout_usec (self));
+  tw_job_set_rules (job, self->rules);
   tw_job_follow (job, self->inotify, start_offset);
 
   return job;
+}
+
+/* Saves where each watched file was read to, so that a restart continues there. */
+static void
+save_offsets (TwApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_clear_handle_id (&self->offsets_save_id, g_source_remove);
+  if (self->offsets == NULL || self->watches == NULL)
+    return;
+
+  g_hash_table_iter_init (&iter, self->watches);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Watch *watch = value;
+
+      for (guint i = 0; i < watch->jobs->len; i++)
+        {
+          TwJob *job = g_hash_table_lookup (self->jobs, g_ptr_array_index (watch->jobs, i));
+          guint64 dev, inode, offset;
+
+          if (job != NULL && tw_job_get_resume_point (job, &dev, &inode, &offset))
+            tw_offsets_set (self->offsets, tw_job_get_log_path (job), dev, inode, offset);
+        }
+    }
+
+  if (!tw_offsets_save (self->offsets, &error))
+    g_message ("%s", error->message);
+}
+
+static gboolean
+save_offsets_cb (gpointer user_data)
+{
+  TwApplication *self = user_data;
+
+  self->offsets_save_id = 0;
+  save_offsets (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+job_read_cb (TwJob         *job,
+             TwApplication *self)
+{
+  /* one timer while logs are being written, none while all is quiet */
+  if (self->offsets_save_id == 0)
+    self->offsets_save_id = g_timeout_add_seconds (OFFSETS_SAVE_DELAY_S, save_offsets_cb, self);
+}
+
+static void
+watch_free (gpointer data)
+{
+  Watch *watch = data;
+
+  if (watch->glob != NULL)
+    g_signal_handlers_disconnect_matched (watch->glob, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, watch);
+  g_clear_object (&watch->glob);
+  g_ptr_array_unref (watch->jobs);
+  g_free (watch->name);
+  g_free (watch->path);
+  g_free (watch);
+}
+
+/* Starts a watched file's job: where the daemon stopped reading it last time if it is
+ * still that file, else at its end (or, for a file that appeared since, its start). */
+static void
+start_watched_file (TwApplication *self,
+                    Watch         *watch,
+                    const char    *name,
+                    const char    *path,
+                    gboolean       existed)
+{
+  guint64 dev, inode, offset;
+  gint64 start = existed ? -1 : 0;
+  TwJob *job = tw_job_new (name, path);
+
+  if (self->offsets != NULL && tw_offsets_lookup (self->offsets, path, &dev, &inode, &offset))
+    {
+      tw_job_set_resume_file (job, dev, inode);
+      start = (gint64) MIN (offset, (guint64) G_MAXINT64);
+    }
+  g_hash_table_replace (self->jobs, g_strdup (name), job);
+  g_signal_connect_object (job, "event", G_CALLBACK (job_event_cb), self, 0);
+  g_signal_connect_object (job, "read", G_CALLBACK (job_read_cb), self, 0);
+  tw_job_set_stall_timeout (job, stall_timeout_usec (self));
+  tw_job_set_rules (job, self->rules);
+  tw_job_follow (job, self->inotify, start);
+  g_ptr_array_add (watch->jobs, g_strdup (name));
+}
+
+static void
+glob_match_cb (TwGlob     *glob,
+               const char *path,
+               gboolean    at_start,
+               Watch      *watch)
+{
+  TwApplication *self = g_object_get_data (G_OBJECT (glob), "tw-application");
+  g_autofree char *wanted = dup_name_for_path (path);
+  g_autofree char *name = dup_unique_name (self, wanted);
+
+  start_watched_file (self, watch, name, path, at_start);
+}
+
+/* "~/x" is in the home folder; so is a relative path written in the config. */
+static char *
+dup_expanded_path (const char *path)
+{
+  if (g_str_equal (path, "~"))
+    return g_strdup (g_get_home_dir ());
+  if (g_str_has_prefix (path, "~/"))
+    return g_build_filename (g_get_home_dir (), path + 2, NULL);
+  if (!g_path_is_absolute (path))
+    return g_build_filename (g_get_home_dir (), path, NULL);
+  return g_canonicalize_filename (path, NULL);
+}
+
+static void
+remove_watch (TwApplication *self,
+              Watch         *watch)
+{
+  for (guint i = 0; i < watch->jobs->len; i++)
+    {
+      const char *name = g_ptr_array_index (watch->jobs, i);
+      TwJob *job = g_hash_table_lookup (self->jobs, name);
+
+      if (job == NULL)
+        continue;
+      if (self->offsets != NULL && tw_job_get_log_path (job) != NULL)
+        tw_offsets_remove (self->offsets, tw_job_get_log_path (job));
+      tw_job_stop_following (job);
+      g_hash_table_remove (self->jobs, name);
+    }
+  g_hash_table_remove (self->watches, watch->name);
+}
+
+/* Makes the followed files what the config's [watch:NAME] groups say. */
+static void
+sync_watches (TwApplication *self)
+{
+  g_auto(GStrv) names = tw_config_dup_section_names (self->config, "watch");
+  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+  gboolean removed = FALSE;
+
+  g_hash_table_iter_init (&iter, self->watches);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Watch *watch = value;
+      g_autofree char *group = g_strconcat ("watch:", watch->name, NULL);
+      g_autofree char *path = NULL;
+
+      if (g_strv_contains ((const char * const *) names, watch->name))
+        path = dup_expanded_path (tw_config_get_string (self->config, group, "path"));
+      if (g_strcmp0 (path, watch->path) != 0)
+        g_ptr_array_add (gone, watch);
+    }
+  for (guint i = 0; i < gone->len; i++)
+    remove_watch (self, g_ptr_array_index (gone, i));
+  removed = gone->len > 0;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autofree char *group = g_strconcat ("watch:", names[i], NULL);
+      Watch *watch;
+
+      if (g_hash_table_contains (self->watches, names[i]))
+        continue;
+
+      watch = g_new0 (Watch, 1);
+      watch->name = g_strdup (names[i]);
+      watch->path = dup_expanded_path (tw_config_get_string (self->config, group, "path"));
+      watch->jobs = g_ptr_array_new_with_free_func (g_free);
+      g_hash_table_insert (self->watches, watch->name, watch);
+
+      if (tw_glob_is_pattern (watch->path))
+        {
+          watch->glob = tw_glob_new (self->inotify, watch->path);
+          g_object_set_data (G_OBJECT (watch->glob), "tw-application", self);
+          g_signal_connect (watch->glob, "match", G_CALLBACK (glob_match_cb), watch);
+          tw_glob_start (watch->glob);
+          if (tw_glob_get_error (watch->glob) != NULL)
+            g_message ("%s", tw_glob_get_error (watch->glob));
+        }
+      else
+        {
+          g_autofree char *name = NULL;
+          TwJob *existing = g_hash_table_lookup (self->jobs, watch->name);
+
+          /* a run of that name that is not this file keeps its name */
+          if (existing != NULL && g_strcmp0 (tw_job_get_log_path (existing), watch->path) == 0)
+            tw_job_stop_following (existing);
+          name = existing != NULL && g_strcmp0 (tw_job_get_log_path (existing), watch->path) != 0
+                 ? dup_unique_name (self, watch->name)
+                 : g_strdup (watch->name);
+          start_watched_file (self, watch, name, watch->path, TRUE);
+        }
+    }
+
+  if (removed)
+    save_offsets (self);
+}
+
+/* Makes the rules every job matches what the config's [rule:NAME] groups say. */
+static void
+sync_rules (TwApplication *self)
+{
+  g_auto(GStrv) names = tw_config_dup_section_names (self->config, "rule");
+  TwRuleSet *rules = tw_rule_set_new ();
+  TwRuleSet *old = self->rules;
+  GHashTableIter iter;
+  gpointer job;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autofree char *group = g_strconcat ("rule:", names[i], NULL);
+      g_autoptr(GError) error = NULL;
+      const char *message = tw_config_get_string (self->config, group, "message");
+      TwLevel level = config_level (self, group, "level");
+
+      if (!tw_rule_set_add (rules, tw_config_get_string (self->config, group, "pattern"), level,
+                            *message != '\0' ? message : NULL, &error))
+        g_message (_("%s: rule [%s] is not used: %s"), tw_config_get_path (self->config), group,
+                   error->message);
+    }
+
+  self->rules = rules;
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, NULL, &job))
+    tw_job_set_rules (job, rules);
+  g_clear_pointer (&old, tw_rule_set_free);
+}
+
+static Watch *
+find_watch_by_path (TwApplication *self,
+                    const char    *path)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->watches);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_strcmp0 (((Watch *) value)->path, path) == 0)
+      return value;
+
+  return NULL;
+}
+
+static Watch *
+find_watch_of_job (TwApplication *self,
+                   const char    *job_name)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->watches);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    for (guint i = 0; i < ((Watch *) value)->jobs->len; i++)
+      if (g_str_equal (g_ptr_array_index (((Watch *) value)->jobs, i), job_name))
+        return value;
+
+  return NULL;
+}
+
+/* A name for a new [watch:NAME]: a pattern is named after the folder above its
+ * first wildcard, a file after itself (or its folder). */
+static char *
+dup_watch_name (TwApplication *self,
+                const char    *path,
+                const char    *wanted)
+{
+  g_autofree char *base = NULL;
+
+  if (wanted != NULL)
+    base = g_strdup (wanted);
+  else if (tw_glob_is_pattern (path))
+    {
+      g_autofree char *prefix = g_strndup (path, strpbrk (path, "*?[") - path);
+      g_autofree char *dir = g_path_get_dirname (prefix);
+
+      base = g_path_get_basename (dir);
+    }
+  else
+    base = dup_name_for_path (path);
+
+  /* a group name cannot hold "]" or line ends, nor start or end with a space */
+  g_strdelimit (base, "]\r\n", '_');
+  g_strstrip (base);
+  if (*base == '\0' || g_str_equal (base, "/"))
+    {
+      g_free (base);
+      base = g_strdup ("run");
+    }
+
+  for (guint i = 1; ; i++)
+    {
+      g_autofree char *name = i == 1 ? g_strdup (base) : g_strdup_printf ("%s-%u", base, i);
+
+      if (!g_hash_table_contains (self->watches, name) && !g_hash_table_contains (self->jobs, name))
+        return g_steal_pointer (&name);
+    }
 }
 
 static int
@@ -184,11 +515,13 @@ handle_watch (TwApplication           *self,
               TwCommand               *command,
               GApplicationCommandLine *cmdline)
 {
-  g_autoptr(GFile) file = NULL;
+  g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
   g_autofree char *name = NULL;
-  g_autofree char *wanted = NULL;
+  g_autofree char *group = NULL;
+  const char *arg;
   TwJob *existing;
+  Watch *watch;
 
   if (command->log != NULL)
     {
@@ -200,33 +533,50 @@ handle_watch (TwApplication           *self,
       return 0;
     }
 
-  if (strpbrk (command->files[0], "*?[") != NULL)
-    {
-      g_application_command_line_printerr (cmdline, "%s\n",
-                                           _("Glob patterns cannot be watched yet; name one file."));
-      return 2;
-    }
+  arg = command->files[0];
+  if (g_str_equal (arg, "~") || g_str_has_prefix (arg, "~/"))
+    path = dup_expanded_path (arg);
+  else
+    path = g_canonicalize_filename (arg, g_application_command_line_get_cwd (cmdline));
 
-  file = g_application_command_line_create_file_for_arg (cmdline, command->files[0]);
-  path = g_file_get_path (file);
-  if (path == NULL)
-    {
-      g_application_command_line_printerr (cmdline, _("“%s” is not a local file.\n"), command->files[0]);
-      return 2;
-    }
-
-  existing = find_job_by_path (self, path);
-  if (existing != NULL && tw_job_is_following (existing))
+  watch = find_watch_by_path (self, path);
+  existing = watch == NULL ? find_job_by_path (self, path) : NULL;
+  if (watch != NULL || (existing != NULL && tw_job_is_following (existing)))
     {
       g_application_command_line_print (cmdline, _("Already watching %s as “%s”.\n"), path,
-                                        tw_job_get_name (existing));
+                                        watch != NULL ? watch->name : tw_job_get_name (existing));
       return 0;
     }
 
-  wanted = command->job != NULL ? g_strdup (command->job) : dup_name_for_path (path);
-  name = dup_unique_name (self, wanted);
-  add_followed_job (self, name, path, -1);
-  if (g_file_test (path, G_FILE_TEST_EXISTS))
+  name = dup_watch_name (self, path, command->job);
+  group = g_strconcat ("watch:", name, NULL);
+  if (!tw_config_set_value (self->config, group, "path", path, &error))
+    {
+      g_application_command_line_printerr (cmdline, _("Cannot watch %s: %s\n"), path, error->message);
+      return 1;
+    }
+
+  watch = g_hash_table_lookup (self->watches, name);
+  if (watch == NULL)
+    {
+      g_application_command_line_printerr (cmdline, _("Cannot watch %s.\n"), path);
+      return 1;
+    }
+  if (watch->glob != NULL)
+    {
+      guint n = tw_glob_get_n_matches (watch->glob);
+
+      g_application_command_line_print (cmdline,
+                                        g_dngettext (GETTEXT_PACKAGE,
+                                                     "Watching %s as “%s”: %u file matches now, and "
+                                                     "each new one will be a run of its own.\n",
+                                                     "Watching %s as “%s”: %u files match now, and "
+                                                     "each new one will be a run of its own.\n", n),
+                                        path, name, n);
+      if (tw_glob_get_error (watch->glob) != NULL)
+        g_application_command_line_printerr (cmdline, "%s\n", tw_glob_get_error (watch->glob));
+    }
+  else if (g_file_test (path, G_FILE_TEST_EXISTS))
     g_application_command_line_print (cmdline, _("Watching %s as “%s”.\n"), path, name);
   else
     g_application_command_line_print (cmdline, _("Waiting for %s to appear; it will be watched as “%s”.\n"),
@@ -240,16 +590,44 @@ handle_unwatch (TwApplication           *self,
                 GApplicationCommandLine *cmdline)
 {
   const char *arg = command->files[0];
-  TwJob *job = g_hash_table_lookup (self->jobs, arg);
+  g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
+  Watch *watch = g_hash_table_lookup (self->watches, arg);
+  TwJob *job = NULL;
 
-  if (job == NULL)
+  if (watch == NULL)
     {
-      g_autoptr(GFile) file = g_application_command_line_create_file_for_arg (cmdline, arg);
-      g_autofree char *path = g_file_get_path (file);
+      g_autofree char *path = NULL;
 
-      job = path != NULL ? find_job_by_path (self, path) : NULL;
+      if (g_str_equal (arg, "~") || g_str_has_prefix (arg, "~/"))
+        path = dup_expanded_path (arg);
+      else
+        path = g_canonicalize_filename (arg, g_application_command_line_get_cwd (cmdline));
+      watch = find_watch_by_path (self, path);
+      if (watch == NULL)
+        {
+          job = g_hash_table_lookup (self->jobs, arg);
+          if (job == NULL)
+            job = find_job_by_path (self, path);
+        }
     }
+
+  if (watch != NULL)
+    {
+      g_autofree char *group = g_strconcat ("watch:", watch->name, NULL);
+
+      name = g_strdup (watch->name);
+      if (!tw_config_remove_section (self->config, group, &error))
+        {
+          g_application_command_line_printerr (cmdline, _("Cannot stop watching “%s”: %s\n"), name,
+                                               error->message);
+          return 1;
+        }
+      /* the config's change removed the watch and its runs */
+      g_application_command_line_print (cmdline, _("Stopped watching “%s”.\n"), name);
+      return 0;
+    }
+
   if (job == NULL || !tw_job_is_following (job))
     {
       g_application_command_line_printerr (cmdline, _("Nothing named or at “%s” is being watched.\n"), arg);
@@ -257,7 +635,17 @@ handle_unwatch (TwApplication           *self,
     }
 
   name = g_strdup (tw_job_get_name (job));
+  watch = find_watch_of_job (self, name);
   tw_job_stop_following (job);
+  if (watch != NULL)
+    {
+      /* one run of a pattern: the pattern stays, and so does the job's place in it */
+      g_application_command_line_print (cmdline,
+                                        _("Stopped watching “%s”; the pattern “%s” still watches for new "
+                                          "runs.\n"),
+                                        name, watch->name);
+      return 0;
+    }
   g_hash_table_remove (self->jobs, name);
   g_application_command_line_print (cmdline, _("Stopped watching “%s”.\n"), name);
   return 0;
@@ -319,6 +707,8 @@ apply_config (TwApplication *self)
   tw_history_set_limits (self->history,
                          (goffset) tw_config_get_int (self->config, "history", "max-size-kib") * 1024,
                          tw_config_get_int (self->config, "history", "keep-files"));
+  sync_rules (self);
+  sync_watches (self);
 }
 
 static void
@@ -708,6 +1098,7 @@ tw_application_startup (GApplication *application)
 {
   TwApplication *self = TW_APPLICATION (application);
   g_autofree char *history_path = dup_state_path ("history.jsonl");
+  g_autofree char *offsets_path = dup_state_path ("offsets.json");
   g_autoptr(GError) error = NULL;
 
   G_APPLICATION_CLASS (tw_application_parent_class)->startup (application);
@@ -726,6 +1117,13 @@ tw_application_startup (GApplication *application)
 
   self->history = tw_history_new (history_path);
   load_history (self);
+
+  self->offsets = tw_offsets_new (offsets_path);
+  if (!tw_offsets_load (self->offsets, &error))
+    {
+      g_message ("%s", error->message);
+      g_clear_error (&error);
+    }
 
   self->inotify = tw_inotify_new (&error);
   if (self->inotify == NULL)
@@ -759,6 +1157,9 @@ tw_application_shutdown (GApplication *application)
   if (self->config != NULL)
     g_signal_handlers_disconnect_by_data (self->config, self);
 
+  save_offsets (self);
+  if (self->watches != NULL)
+    g_hash_table_remove_all (self->watches);
   if (self->jobs != NULL)
     {
       GHashTableIter iter;
@@ -768,6 +1169,7 @@ tw_application_shutdown (GApplication *application)
       while (g_hash_table_iter_next (&iter, NULL, &value))
         tw_job_stop_following (value);
     }
+  g_clear_pointer (&self->offsets, tw_offsets_free);
   g_clear_object (&self->router);
   g_clear_object (&self->desktop);
   g_clear_object (&self->inotify);
@@ -809,7 +1211,9 @@ tw_application_dispose (GObject *object)
 
   g_queue_clear_full (&self->recent, g_object_unref);
   g_clear_pointer (&self->demos, g_ptr_array_unref);
+  g_clear_pointer (&self->watches, g_hash_table_unref);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
+  g_clear_pointer (&self->rules, tw_rule_set_free);
 
   G_OBJECT_CLASS (tw_application_parent_class)->dispose (object);
 }
@@ -842,6 +1246,7 @@ static void
 tw_application_init (TwApplication *self)
 {
   self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->watches = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, watch_free);
   self->demos = g_ptr_array_new_with_free_func (g_object_unref);
   g_queue_init (&self->recent);
 }

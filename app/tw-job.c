@@ -611,6 +611,14 @@ tw_job_add_json (TwJob       *self,
   json_builder_end_object (builder);
 }
 
+static gboolean
+has_output (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 && st.st_size > 0;
+}
+
 /**
  * tw_job_follow:
  * @self: a #TwJob with a log path
@@ -653,7 +661,7 @@ tw_job_follow (TwJob     *self,
   if (self->has_resume)
     tw_source_file_set_resume_file (self->source, self->resume_dev, self->resume_inode);
   /* Joining a run midway, what it did before is not news. */
-  if (start_offset != 0)
+  if (start_offset > 0 || (start_offset < 0 && has_output (self->log_path)))
     tw_run_state_set_joined_late (self->run);
   tw_source_file_start (self->source);
   follow_run_folder (self, inotify);

@@ -692,18 +692,220 @@ test_watch_traceback (Fixture       *fx,
     g_auto(Result) again = { 0 };
     g_auto(Result) unwatch = { 0 };
     g_auto(Result) unknown = { 0 };
-    g_auto(Result) glob = { 0 };
+    g_autofree char *config = NULL;
 
     run_trainwatch (fx, &again, "watch", log, NULL);
     g_assert_cmpint (again.status, ==, 0);
     g_assert_nonnull (strstr (again.out, "Already watching"));
+    /* the watch is kept in the config, and unwatch takes it out */
+    g_assert_true (g_file_get_contents (fx->config_path, &config, NULL, NULL));
+    g_assert_nonnull (strstr (config, "[watch:resnet50]\npath = "));
+    g_clear_pointer (&config, g_free);
     run_trainwatch (fx, &unwatch, "unwatch", "resnet50", NULL);
     g_assert_cmpint (unwatch.status, ==, 0);
+    g_assert_true (g_file_get_contents (fx->config_path, &config, NULL, NULL));
+    g_assert_null (strstr (config, "[watch:resnet50]"));
+    g_assert_nonnull (strstr (config, "# Trainwatch settings."));
     run_trainwatch (fx, &unknown, "unwatch", "resnet50", NULL);
     g_assert_cmpint (unknown.status, ==, 1);
-    run_trainwatch (fx, &glob, "watch", "/tmp/runs/*/train.log", NULL);
-    g_assert_cmpint (glob.status, ==, 2);
   }
+}
+
+static guint
+count_summaries (TwTestNotifyd *notifyd,
+                 const char    *prefix)
+{
+  g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (notifyd);
+  guint n = 0;
+
+  for (guint i = 0; i < calls->len; i++)
+    if (g_str_has_prefix (tw_test_notify_call_get_summary (g_ptr_array_index (calls, i)), prefix))
+      n++;
+
+  return n;
+}
+
+static JsonObject *
+find_job (JsonNode   *status,
+          const char *name)
+{
+  JsonArray *jobs = json_object_get_array_member (json_node_get_object (status), "jobs");
+
+  for (guint i = 0; i < json_array_get_length (jobs); i++)
+    {
+      JsonObject *job = json_array_get_object_element (jobs, i);
+
+      if (g_strcmp0 (json_object_get_string_member (job, "name"), name) == 0)
+        return job;
+    }
+
+  return NULL;
+}
+
+/* A pattern makes each matching run its own job, present runs and future ones. */
+static void
+test_watch_glob (Fixture       *fx,
+                 gconstpointer  data)
+{
+  g_autofree char *runs = g_build_filename (g_get_user_data_dir (), "sweep", NULL);
+  g_autofree char *pattern = g_build_filename (runs, "*", "train.log", NULL);
+  g_autofree char *a = g_build_filename (runs, "lr-0.1", NULL);
+  g_autofree char *b = g_build_filename (runs, "lr-0.01", NULL);
+  g_autofree char *c = g_build_filename (runs, "lr-0.001", NULL);
+  g_autofree char *log_a = g_build_filename (a, "train.log", NULL);
+  g_autofree char *log_b = g_build_filename (b, "train.log", NULL);
+  g_autofree char *log_c = g_build_filename (c, "train.log", NULL);
+  g_autoptr(JsonNode) status = NULL;
+  g_autofree char *config = NULL;
+  JsonObject *job;
+
+  g_assert_cmpint (g_mkdir_with_parents (a, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (b, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (log_a, "Epoch 1/4\n", -1, NULL));
+  g_assert_true (g_file_set_contents (log_b, "Epoch 1/4\n", -1, NULL));
+  /* not a match: no train.log in it */
+  g_assert_cmpint (g_mkdir_with_parents (runs, 0700), ==, 0);
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "watch", pattern, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    g_assert_nonnull (strstr (result.out, "2 files match now"));
+    g_assert_nonnull (strstr (result.out, "“sweep”"));
+  }
+  g_assert_true (g_file_get_contents (fx->config_path, &config, NULL, NULL));
+  g_assert_nonnull (strstr (config, "[watch:sweep]\npath = "));
+
+  /* a new run appears later: read from its start */
+  g_assert_cmpint (g_mkdir_with_parents (c, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (log_c,
+                                      "Traceback (most recent call last):\n  File \"train.py\", line 9\n"
+                                      "ValueError: lr too small\n", -1, NULL));
+  g_assert_true (tw_test_wait_until (failure_notified_cb, fx->notifyd, 20000));
+  g_assert_cmpuint (count_summaries (fx->notifyd, "Run failed: ValueError"), ==, 1);
+
+  /* the runs that were there are followed from their end */
+  append_to (log_a, "Traceback (most recent call last):\nKeyError: 'x'\n");
+  {
+    SummaryWait wait = { fx->notifyd, "Run failed: KeyError" };
+
+    g_assert_true (tw_test_wait_until (summary_seen_cb, &wait, 20000));
+  }
+
+  status = status_json (fx);
+  job = find_job (status, "lr-0.001");
+  g_assert_nonnull (job);
+  g_assert_cmpstr (json_object_get_string_member (job, "state"), ==, "failed");
+  g_assert_cmpstr (json_object_get_string_member (job, "log"), ==, log_c);
+  g_assert_nonnull (find_job (status, "lr-0.1"));
+  g_assert_nonnull (find_job (status, "lr-0.01"));
+
+  {
+    g_auto(Result) result = { 0 };
+    g_autoptr(JsonNode) after = NULL;
+
+    run_trainwatch (fx, &result, "unwatch", "sweep", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    after = status_json (fx);
+    g_assert_null (find_job (after, "lr-0.001"));
+    g_assert_null (find_job (after, "lr-0.1"));
+  }
+}
+
+/* Watches are kept in the config, and a restart continues each file where the
+ * daemon stopped: what was written meanwhile is news, what was read is not. */
+static void
+test_watch_survives_restart (Fixture       *fx,
+                             gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "gpt", NULL);
+  g_autofree char *log = g_build_filename (dir, "train.log", NULL);
+  g_autofree char *offsets = g_build_filename (fx->state_dir, "offsets.json", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (log, "", -1, NULL));
+
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "watch", log, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+  append_to (log, "Epoch 1/4:  10%|#         | 10/100 [00:01<00:09, 10.00it/s]\n"
+                  "Traceback (most recent call last):\nOSError: first failure\n");
+  {
+    SummaryWait wait = { fx->notifyd, "Run failed: OSError" };
+
+    g_assert_true (tw_test_wait_until (summary_seen_cb, &wait, 20000));
+  }
+  /* half a line when the daemon stops: it is read whole after the restart */
+  append_to (log, "Epoch 2/4:  20%|##        | 20/100 [00:02<00:08, 10.00it/s]\nSaving checkp");
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "quit", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    g_assert_true (tw_test_wait_until (daemon_gone_cb, fx, 20000));
+  }
+  g_assert_true (g_file_test (offsets, G_FILE_TEST_IS_REGULAR));
+
+  append_to (log, "oint to ckpt/epoch-2.pt\n"
+                  "Traceback (most recent call last):\nKeyError: 'written while the daemon was away'\n");
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+  {
+    SummaryWait wait = { fx->notifyd, "Run failed: KeyError" };
+
+    g_assert_true (tw_test_wait_until (summary_seen_cb, &wait, 20000));
+  }
+  g_assert_cmpuint (count_summaries (fx->notifyd, "Run failed: OSError"), ==, 1);
+  g_assert_cmpuint (count_summaries (fx->notifyd, "Run failed: KeyError"), ==, 1);
+  /* joining midway is not a start */
+  g_assert_cmpuint (count_summaries (fx->notifyd, "Run started"), ==, 1);
+}
+
+/* A [rule:NAME] of the config turns each matching line into a notification. */
+static void
+test_watch_rule (Fixture       *fx,
+                 gconstpointer  data)
+{
+  g_autofree char *log = g_build_filename (g_get_user_data_dir (), "bert.log", NULL);
+  g_autoptr(GPtrArray) calls = NULL;
+  g_autofree char *config_dir = g_path_get_dirname (fx->config_path);
+  gboolean found = FALSE;
+
+  g_assert_cmpint (g_mkdir_with_parents (config_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_data_dir (), 0700), ==, 0);
+  g_assert_true (g_file_set_contents (fx->config_path,
+                                      "[rule:overflow]\n"
+                                      "pattern = Gradient overflow.*loss scale to (\\S+)\n"
+                                      "level = error\n"
+                                      "message = Loss scale dropped to \\1\n", -1, NULL));
+  g_assert_true (g_file_set_contents (log, "", -1, NULL));
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "watch", log, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+  append_to (log, "Gradient overflow. Skipping step, loss scaler 0 reducing loss scale to 4096.0\n");
+  calls = wait_for_calls (fx, 1);
+  for (guint i = 0; i < calls->len; i++)
+    {
+      GVariant *call = g_ptr_array_index (calls, i);
+
+      if (g_strcmp0 (tw_test_notify_call_get_summary (call), "Loss scale dropped to 4096.0") == 0)
+        {
+          found = TRUE;
+          g_assert_cmpuint (tw_test_notify_call_get_urgency (call), ==, 2);
+        }
+    }
+  g_assert_true (found);
 }
 
 static void
@@ -992,6 +1194,10 @@ main (int    argc,
   g_test_add ("/daemon/invalid-config", Fixture, caps, fixture_setup, test_invalid_config, fixture_teardown);
   g_test_add ("/daemon/config-reloaded", Fixture, caps, fixture_setup, test_config_reloaded, fixture_teardown);
   g_test_add ("/daemon/watch/traceback", Fixture, caps, fixture_setup, test_watch_traceback, fixture_teardown);
+  g_test_add ("/daemon/watch/glob", Fixture, caps, fixture_setup, test_watch_glob, fixture_teardown);
+  g_test_add ("/daemon/watch/survives-restart", Fixture, caps, fixture_setup, test_watch_survives_restart,
+              fixture_teardown);
+  g_test_add ("/daemon/watch/rule", Fixture, caps, fixture_setup, test_watch_rule, fixture_teardown);
   g_test_add ("/daemon/watch/waits-for-file", Fixture, caps, fixture_setup, test_watch_waits_for_file,
               fixture_teardown);
   g_test_add ("/daemon/demo/completes", Fixture, caps, fixture_setup, test_demo_completes, fixture_teardown);
