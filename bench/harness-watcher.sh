@@ -80,8 +80,8 @@ mkdir -p "$HOME" "$XDG_CONFIG_HOME/trainwatch" "$XDG_STATE_HOME" "$XDG_DATA_HOME
 chmod 700 "$XDG_RUNTIME_DIR"
 
 if [ "$rules" = yes ]; then
-  # A key file value keeps its backslashes as escapes: double them.
-  printf '[rule:harness]\npattern = %s\nlevel = %s\n' "${pattern//\\/\\\\}" "$level" \
+  # Values are taken as written (no escapes), so the regex goes in unchanged.
+  printf '[rule:harness]\npattern = %s\nlevel = %s\n' "$pattern" "$level" \
     > "$XDG_CONFIG_HOME/trainwatch/trainwatch.conf"
 fi
 
