@@ -18,11 +18,18 @@ find_ci (const char *hay,
          const char *needle)
 {
   gsize n = strlen (needle);
-  char first = needle[0];
 
+  /* needle is lower-case letters: OR-ing 0x20 folds the case of a letter, and a
+   * NUL never matches; no call per byte (this runs on every line) */
   for (; *hay != '\0'; hay++)
-    if ((*hay | 0x20) == first && g_ascii_strncasecmp (hay, needle, n) == 0)
-      return hay;
+    {
+      gsize i = 0;
+
+      while (i < n && (hay[i] | 0x20) == needle[i])
+        i++;
+      if (i == n)
+        return hay;
+    }
   return NULL;
 }
 
@@ -235,7 +242,7 @@ tw_extract_generic (const char *line,
                     guint64     offset,
                     GArray     *out)
 {
-  const char *q, *e = NULL;
+  const char *q, *sav, *e = NULL;
   guint epoch_index = G_MAXUINT;
   gboolean have_epoch = FALSE, have_step = FALSE;
   guint n_metrics = 0;
@@ -248,7 +255,8 @@ tw_extract_generic (const char *line,
     }
 
   q = find_ci (line, "checkpoint");
-  if (q != NULL && find_ci (line, "sav") != NULL && find_ci (line, "sav") < q)
+  sav = q != NULL ? find_ci (line, "sav") : NULL;
+  if (sav != NULL && sav < q)
     {
       TwObservation *o = tw_extract_push (out, TW_OBSERVATION_CHECKPOINT, offset);
       const char *path = strstr (q, " to ");
