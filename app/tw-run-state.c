@@ -517,6 +517,15 @@ tw_run_state_apply (TwRunState          *self,
       return;
     }
 
+  /* The user's own rules are about lines, whatever the run's state: they match
+   * after the end too. */
+  if (o->kind == TW_OBSERVATION_RULE && is_over (self))
+    {
+      add_event (self, events, TW_EVENT_RULE_MATCHED, o->level,
+                 o->message != NULL ? o->message : _("Rule matched"), NULL);
+      return;
+    }
+
   /* Output after the end (a cleanup message, a second summary) changes nothing. */
   if (is_over (self))
     return;

@@ -225,6 +225,28 @@ test_failure_once_and_final (void)
   g_assert_cmpuint (tw_event_get_level (g_ptr_array_index (events, events->len - 1)), ==, TW_LEVEL_ERROR);
 }
 
+/* A user's rule is about lines: it still matches once the run is over. */
+static void
+test_rule_after_end (void)
+{
+  g_autoptr(TwRunState) run = tw_run_state_new ("r");
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (g_object_unref);
+  TwObservation failure = observation (TW_OBSERVATION_FAILURE);
+  TwObservation rule = observation (TW_OBSERVATION_RULE);
+
+  failure.failure = TW_FAILURE_EXCEPTION;
+  failure.exception = (char *) "ValueError";
+  rule.level = TW_LEVEL_WARNING;
+  rule.message = (char *) "disk almost full";
+  apply (run, &rule, events);
+  apply (run, &failure, events);
+  apply (run, &rule, events);
+  g_assert_cmpuint (count_kind (events, TW_EVENT_RULE_MATCHED), ==, 2);
+  g_assert_cmpstr (tw_event_get_title (g_ptr_array_index (events, events->len - 1)), ==, "disk almost full");
+  g_assert_cmpuint (tw_event_get_level (g_ptr_array_index (events, events->len - 1)), ==, TW_LEVEL_WARNING);
+  g_assert_cmpuint (tw_run_state_get_status (run), ==, TW_RUN_FAILED);
+}
+
 static void
 test_crash_after_completion (void)
 {
@@ -302,6 +324,7 @@ main (int    argc,
   g_test_add_func ("/run-state/milestones", test_milestones);
   g_test_add_func ("/run-state/epochs-with-bar", test_epochs_with_bar);
   g_test_add_func ("/run-state/failure-once-and-final", test_failure_once_and_final);
+  g_test_add_func ("/run-state/rule-after-end", test_rule_after_end);
   g_test_add_func ("/run-state/crash-after-completion", test_crash_after_completion);
   g_test_add_func ("/run-state/metrics-best-nan-divergence", test_metrics_best_nan_divergence);
 
