@@ -496,6 +496,30 @@ test_live_rule (void)
   live_clear (&live);
 }
 
+/* a whole bar with a tag after its bracket (as a wrapper or the latency harness
+ * writes) is news at once; one cut inside the bracket waits */
+static void
+test_live_tagged_bar (void)
+{
+  g_autoptr(TwRuleSet) rules = tw_rule_set_new ();
+  g_autoptr(GError) error = NULL;
+  Live live;
+
+  live_init (&live);
+  tw_rule_set_add (rules, "id=[0-9]+", TW_LEVEL_INFO, "\\0", &error);
+  g_assert_no_error (error);
+  tw_extractor_add_line_func (live.ex, tw_rule_set_line_func, rules, NULL);
+
+  live_write (&live, "\rtrain:  37%|###       | 37/100 [00:03<00:06, 13.37it/s] id=7");
+  g_assert_cmpuint (live.out->len, >, 0);
+  g_assert_cmpstr (g_array_index (live.out, TwObservation, 0).message, ==, "id=7");
+  g_array_set_size (live.out, 0);
+
+  live_write (&live, "\rtrain:  38%|###       | 38/100 [00:03<00:0");
+  g_assert_cmpuint (live.out->len, ==, 0);
+  live_clear (&live);
+}
+
 /* a redraw that grew before its line end is seen again, whole */
 static void
 test_live_grown (void)
@@ -914,6 +938,7 @@ main (int    argc,
   g_test_add_func ("/extract/live/no-duplicates", test_live_no_duplicates);
   g_test_add_func ("/extract/live/rule", test_live_rule);
   g_test_add_func ("/extract/live/grown", test_live_grown);
+  g_test_add_func ("/extract/live/tagged-bar", test_live_tagged_bar);
   g_test_add_func ("/extract/live/partial-line", test_live_partial_line);
   g_test_add_func ("/extract/live/cr-at-end", test_live_cr_at_end);
   g_test_add_func ("/extract/line-func/destroy", test_line_func_destroy);

@@ -649,7 +649,13 @@ partial_is_redraw (TwExtractor *self)
   if (len == 0)
     return FALSE;
   if (find_bar_key (line, len, &key_len))
-    return line[len - 1] == ']';
+    {
+      /* whole once the bracket after the bar is closed; text may follow it (a
+       * wrapper's own tag), and if it grows the grown line is read again */
+      const char *bar_end = g_strrstr_len (line, len, "|");
+
+      return bar_end != NULL && memchr (bar_end, ']', len - (bar_end - line)) != NULL;
+    }
   return self->after_redraw && memchr (line, '|', len) == NULL;
 }
 
