@@ -371,6 +371,38 @@ add_doc_problem (GPtrArray             *problems,
   add_problem (problems, file, problem->line, problem->group, problem->key, sentence);
 }
 
+/* Sets *value from a key line, or reports why it keeps its default. */
+static gboolean
+parse_line_value (const char         *file,
+                  const TwConfigKey  *key,
+                  const TwKeyDocLine *line,
+                  Value              *value,
+                  GPtrArray          *problems)
+{
+  g_autofree char *quoted = NULL;
+  g_autofree char *allowed = NULL;
+  TwConfigValue parsed;
+
+  if (tw_config_key_parse (key, line->value, &parsed))
+    {
+      value->boolean = parsed.boolean;
+      value->integer = parsed.integer;
+      g_free (value->string);
+      value->string = g_strdup (parsed.string);
+      return TRUE;
+    }
+
+  quoted = quote_value (line->value);
+  allowed = tw_config_key_dup_allowed (key);
+  add_problem (problems, file, line->line, line->group, line->key,
+               /* Translators: “%s” are a value, a key, a group, a
+                * description such as “true or false”, and a value */
+               g_strdup_printf (_("invalid value “%s” for key “%s” in group [%s]: "
+                                  "expected %s; using the default (%s)"),
+                                quoted, line->key, line->group, allowed, key->default_value));
+  return FALSE;
+}
+
 /* One `key = value` line of a [KIND:NAME] group; the last setting of a key counts. */
 static void
 evaluate_section_line (const char         *file,
@@ -380,7 +412,6 @@ evaluate_section_line (const char         *file,
                        GPtrArray          *problems)
 {
   const TwConfigKey *keys;
-  TwConfigValue parsed;
   guint n_keys;
   char *seen_key;
   int index;
@@ -400,29 +431,10 @@ evaluate_section_line (const char         *file,
   if (!g_hash_table_add (seen, seen_key))
     return;
 
-  if (tw_config_key_parse (&keys[index], line->value, &parsed))
-    {
-      section->values[index].boolean = parsed.boolean;
-      section->values[index].integer = parsed.integer;
-      g_free (section->values[index].string);
-      section->values[index].string = g_strdup (parsed.string);
-    }
-  else
-    {
-      g_autofree char *quoted = quote_value (line->value);
-      g_autofree char *allowed = tw_config_key_dup_allowed (&keys[index]);
-
-      add_problem (problems, file, line->line, line->group, line->key,
-                   /* Translators: “%s” are a value, a key, a group, a
-                    * description such as “a regular expression”, and a value */
-                   g_strdup_printf (_("invalid value “%s” for key “%s” in group [%s]: "
-                                      "expected %s; using the default (%s)"),
-                                    quoted, line->key, line->group, allowed,
-                                    keys[index].default_value));
-      /* the required key stays unset: the group is then reported and ignored */
-      if (strcmp (line->key, section->kind->required_key) == 0)
-        g_hash_table_remove (seen, seen_key);
-    }
+  /* an invalid required key stays unset: the group is then reported and ignored */
+  if (!parse_line_value (file, &keys[index], line, &section->values[index], problems)
+      && strcmp (line->key, section->kind->required_key) == 0)
+    g_hash_table_remove (seen, seen_key);
 }
 
 /* Checks every line of @doc against the schema. Of a key set twice only the last
@@ -482,7 +494,6 @@ evaluate_doc (const char *file,
   for (i = tw_key_doc_get_n_lines (doc); i > 0; i--)
     {
       const TwKeyDocLine *line = tw_key_doc_get_line (doc, i - 1);
-      TwConfigValue parsed;
       Section *section;
       int index;
 
@@ -512,26 +523,7 @@ evaluate_doc (const char *file,
         continue;
       seen[index] = TRUE;
 
-      if (tw_config_key_parse (&keys[index], line->value, &parsed))
-        {
-          values[index].boolean = parsed.boolean;
-          values[index].integer = parsed.integer;
-          g_free (values[index].string);
-          values[index].string = g_strdup (parsed.string);
-        }
-      else
-        {
-          g_autofree char *quoted = quote_value (line->value);
-          g_autofree char *allowed = tw_config_key_dup_allowed (&keys[index]);
-
-          add_problem (problems, file, line->line, line->group, line->key,
-                       /* Translators: “%s” are a value, a key, a group, a
-                        * description such as “true or false”, and a value */
-                       g_strdup_printf (_("invalid value “%s” for key “%s” in group [%s]: "
-                                          "expected %s; using the default (%s)"),
-                                        quoted, line->key, line->group, allowed,
-                                        keys[index].default_value));
-        }
+      parse_line_value (file, &keys[index], line, &values[index], problems);
     }
 
   /* A section without its required key is no watch, no rule. */
