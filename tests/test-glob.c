@@ -141,6 +141,8 @@ static void
 test_present_and_future (Fixture       *fx,
                          gconstpointer  data)
 {
+  g_autofree char *run_d = g_build_filename (fx->dir, "runs", "d", NULL);
+  g_autofree char *log_a = g_build_filename (fx->dir, "runs", "a", "train.log", NULL);
   g_autoptr(TwGlob) glob = NULL;
 
   make_file (fx, "runs/b/train.log");
@@ -160,14 +162,14 @@ test_present_and_future (Fixture       *fx,
   make_file (fx, "runs/c/train.log");
   wait_for_later (fx, 1);
   g_assert_true (contains (fx->later, "runs/c/train.log"));
-  g_assert_cmpint (g_mkdir (g_build_filename (fx->dir, "runs", "d", NULL), 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (run_d, 0700), ==, 0);
   spin (100);
   make_file (fx, "runs/d/train.log");
   wait_for_later (fx, 2);
   g_assert_true (contains (fx->later, "runs/d/train.log"));
 
   /* a log deleted and created again is not a new match */
-  g_assert_cmpint (g_unlink (g_build_filename (fx->dir, "runs", "a", "train.log", NULL)), ==, 0);
+  g_assert_cmpint (g_unlink (log_a), ==, 0);
   make_file (fx, "runs/a/train.log");
   make_file (fx, "runs/e/train.log");
   wait_for_later (fx, 3);
