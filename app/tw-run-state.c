@@ -506,6 +506,8 @@ tw_run_state_apply (TwRunState          *self,
                     const TwObservation *o,
                     GPtrArray           *events)
 {
+  g_autoptr(GPtrArray) discarded = NULL;
+
   g_return_if_fail (self != NULL);
   g_return_if_fail (o != NULL);
   g_return_if_fail (events != NULL);
@@ -526,11 +528,26 @@ tw_run_state_apply (TwRunState          *self,
       return;
     }
 
-  /* Output after the end (a cleanup message, a second summary) changes nothing. */
+  /* Output after the end (a cleanup message, a second summary) makes no event. A
+   * final redraw of the bars and metrics (Lightning's Rich block is printed after
+   * "`Trainer.fit` stopped") still updates what the run reached. */
   if (is_over (self))
-    return;
-
-  start_if_waiting (self, events);
+    {
+      if (o->kind == TW_OBSERVATION_PROGRESS || o->kind == TW_OBSERVATION_STEP
+          || o->kind == TW_OBSERVATION_EPOCH || o->kind == TW_OBSERVATION_METRIC)
+        {
+          discarded = g_ptr_array_new_with_free_func (g_object_unref);
+          events = discarded;
+        }
+      else
+        {
+          return;
+        }
+    }
+  else
+    {
+      start_if_waiting (self, events);
+    }
 
   switch (o->kind)
     {

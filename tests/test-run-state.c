@@ -29,7 +29,8 @@ static const FixtureCase fixture_cases[] = {
   { "plain_crash.log", TW_RUN_FAILED, TW_FAILURE_EXCEPTION, "ValueError", 81, 200, 3, (2 + 81.0 / 200) / 5 },
   { "hf_trainer_tqdm.log", TW_RUN_COMPLETED, TW_FAILURE_NONE, NULL, 300, 300, -1, 1.0 },
   { "lightning_tqdm_ok.log", TW_RUN_COMPLETED, TW_FAILURE_NONE, NULL, 282, 282, 4, 1.0 },
-  { "lightning_ok.log", TW_RUN_COMPLETED, TW_FAILURE_NONE, NULL, -1, -1, -1, -1 },
+  /* the final Rich block comes after "`Trainer.fit` stopped": it still sets the bar */
+  { "lightning_ok.log", TW_RUN_COMPLETED, TW_FAILURE_NONE, NULL, 282, 282, 4, 1.0 },
   { "oom.log", TW_RUN_FAILED, TW_FAILURE_OUT_OF_MEMORY, "torch.OutOfMemoryError", -1, -1, -1, -1 },
   { "killed.log", TW_RUN_STOPPED, TW_FAILURE_KILLED, NULL, 186, 200, 2, (1 + 186.0 / 200) / 5 },
   { "jax_ok.log", TW_RUN_COMPLETED, TW_FAILURE_NONE, NULL, 2000, 2000, -1, 1.0 },
@@ -126,7 +127,9 @@ test_fixture (gconstpointer data)
     g_assert_cmpint (json_object_get_int_member (object, "epoch"), ==, c->epoch);
   if (c->progress >= 0)
     g_assert_cmpfloat_with_epsilon (tw_run_state_get_progress (run), c->progress, 1e-9);
-  if (c->progress == 1.0)
+  /* milestones are announced while the run goes, so not from a bar drawn only after
+   * the end */
+  if (c->progress == 1.0 && strcmp (c->log, "lightning_ok.log") != 0)
     g_assert_cmpuint (count_kind (events, TW_EVENT_PROGRESS), ==, 4);
 }
 
