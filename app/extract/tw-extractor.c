@@ -615,9 +615,10 @@ end_partial (TwExtractor *self,
              GArray      *out)
 {
   self->in_line = FALSE;
+  /* an empty line before any other has no buffer yet, and NULL + 0 is undefined */
   if (!partial_was_processed (self))
-    process_line (self, self->partial, self->partial_len, LINE_UNKNOWN, FALSE,
-                  self->line_offset, ended_by_cr, FALSE, out);
+    process_line (self, self->partial != NULL ? self->partial : (const guint8 *) "", self->partial_len,
+                  LINE_UNKNOWN, FALSE, self->line_offset, ended_by_cr, FALSE, out);
   self->partial_len = 0;
   self->provisional_len = 0;
 }
