@@ -187,6 +187,34 @@ stall_timeout_usec (TwApplication *self)
   return (gint64) tw_config_get_int (self->config, "runs", "stall-minutes") * 60 * G_USEC_PER_SEC;
 }
 
+/* Applies the [runs] settings that shape a run's events to @job. */
+static void
+configure_run (TwApplication *self,
+               TwJob         *job)
+{
+  g_auto(GStrv) parts = g_strsplit (tw_config_get_string (self->config, "runs", "milestones"), ",", -1);
+  g_autoptr(GArray) percents = g_array_new (FALSE, FALSE, sizeof (guint));
+  TwRunState *run = tw_job_get_run_state (job);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      guint64 percent;
+
+      g_strstrip (parts[i]);
+      if (*parts[i] == '\0')
+        continue;
+      if (!g_ascii_string_to_unsigned (parts[i], 10, 1, 100, &percent, NULL))
+        {
+          g_debug ("milestone “%s” is not a whole number from 1 to 100", parts[i]);
+          continue;
+        }
+      if (percents->len == 0 || percent > g_array_index (percents, guint, percents->len - 1))
+        g_array_append_val (percents, (guint) { percent });
+    }
+  tw_run_state_set_milestones (run, (const guint *) (gpointer) percents->data, percents->len);
+  tw_run_state_set_divergence_factor (run, tw_config_get_int (self->config, "runs", "loss-divergence-factor"));
+}
+
 static TwJob *
 add_followed_job (TwApplication *self,
                   const char    *name,
@@ -200,6 +228,7 @@ add_followed_job (TwApplication *self,
   g_signal_connect_object (job, "read", G_CALLBACK (job_read_cb), self, 0);
   tw_job_set_stall_timeout (job, stall_timeout_usec (self));
   tw_job_set_rules (job, self->rules);
+  configure_run (self, job);
   tw_job_follow (job, self->inotify, start_offset);
 
   return job;
@@ -293,6 +322,7 @@ start_watched_file (TwApplication *self,
   g_signal_connect_object (job, "read", G_CALLBACK (job_read_cb), self, 0);
   tw_job_set_stall_timeout (job, stall_timeout_usec (self));
   tw_job_set_rules (job, self->rules);
+  configure_run (self, job);
   tw_job_follow (job, self->inotify, start);
   g_ptr_array_add (watch->jobs, g_strdup (name));
 }
@@ -703,7 +733,10 @@ apply_config (TwApplication *self)
   tw_desktop_channel_set_snooze_minutes (self->desktop, snooze_minutes);
   g_hash_table_iter_init (&iter, self->jobs);
   while (g_hash_table_iter_next (&iter, NULL, &job))
-    tw_job_set_stall_timeout (job, stall_timeout_usec (self));
+    {
+      tw_job_set_stall_timeout (job, stall_timeout_usec (self));
+      configure_run (self, job);
+    }
   tw_history_set_limits (self->history,
                          (goffset) tw_config_get_int (self->config, "history", "max-size-kib") * 1024,
                          tw_config_get_int (self->config, "history", "keep-files"));

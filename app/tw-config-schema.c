@@ -61,6 +61,24 @@ static const TwConfigKey keys[] = {
               "but at least 10 minutes and at most 2 hours."),
   },
   {
+    .group = "runs",
+    .key = "milestones",
+    .type = TW_CONFIG_TYPE_STRING,
+    .default_value = "25,50,75,100",
+    .doc = N_("At which percentages of a run’s progress to make a milestone event, as "
+              "whole numbers from 1 to 100 separated by commas. Empty: no milestones."),
+  },
+  {
+    .group = "runs",
+    .key = "loss-divergence-factor",
+    .type = TW_CONFIG_TYPE_INT,
+    .default_value = "3",
+    .min = 2,
+    .max = 1000,
+    .doc = N_("How many times its best value a training loss may grow to before the run "
+              "is reported as diverging."),
+  },
+  {
     .group = "desktop",
     .key = "enabled",
     .type = TW_CONFIG_TYPE_BOOLEAN,

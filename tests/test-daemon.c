@@ -869,6 +869,34 @@ test_watch_survives_restart (Fixture       *fx,
   g_assert_cmpuint (count_summaries (fx->notifyd, "Run started"), ==, 1);
 }
 
+/* [runs] milestones chooses the milestone events. */
+static void
+test_milestones_from_config (Fixture       *fx,
+                             gconstpointer  data)
+{
+  g_autofree char *config_dir = g_path_get_dirname (fx->config_path);
+
+  g_assert_cmpint (g_mkdir_with_parents (config_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (fx->config_path, "[runs]\nmilestones = 50, x, 40, 100\n", -1, NULL));
+  fx->env = g_environ_setenv (fx->env, "TRAINWATCH_DEMO_SPEED", "4", TRUE);
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "--demo", NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+  {
+    SummaryWait wait = { fx->notifyd, "Run completed" };
+
+    g_assert_true (tw_test_wait_until (summary_seen_cb, &wait, 30000));
+  }
+  g_assert_cmpuint (count_summaries (fx->notifyd, "50 % done"), ==, 1);
+  g_assert_cmpuint (count_summaries (fx->notifyd, "100 % done"), ==, 1);
+  g_assert_cmpuint (count_summaries (fx->notifyd, "25 % done"), ==, 0);
+  g_assert_cmpuint (count_summaries (fx->notifyd, "40 % done"), ==, 0);
+  g_assert_cmpuint (count_summaries (fx->notifyd, "75 % done"), ==, 0);
+}
+
 /* A [rule:NAME] of the config turns each matching line into a notification. */
 static void
 test_watch_rule (Fixture       *fx,
@@ -1198,6 +1226,8 @@ main (int    argc,
   g_test_add ("/daemon/watch/survives-restart", Fixture, caps, fixture_setup, test_watch_survives_restart,
               fixture_teardown);
   g_test_add ("/daemon/watch/rule", Fixture, caps, fixture_setup, test_watch_rule, fixture_teardown);
+  g_test_add ("/daemon/milestones-from-config", Fixture, caps, fixture_setup, test_milestones_from_config,
+              fixture_teardown);
   g_test_add ("/daemon/watch/waits-for-file", Fixture, caps, fixture_setup, test_watch_waits_for_file,
               fixture_teardown);
   g_test_add ("/daemon/demo/completes", Fixture, caps, fixture_setup, test_demo_completes, fixture_teardown);
