@@ -586,6 +586,8 @@ tw_job_add_json (TwJob       *self,
   else
     json_builder_add_null_value (builder);
   tw_run_state_add_json (self->run, builder);
+  json_builder_set_member_name (builder, "series");
+  tw_run_state_add_series_json (self->run, builder);
   json_builder_set_member_name (builder, "source");
   if (self->source != NULL)
     {

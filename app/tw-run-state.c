@@ -17,6 +17,9 @@
 #define MAX_MILESTONES 16
 /* Bound on the metrics a run keeps; a log that invents names forever stops here. */
 #define MAX_METRICS 64
+/* Points kept per metric for plots: when full, every other one is dropped and only
+ * every second value after that is kept, so the series spans the whole run. */
+#define SERIES_MAX 128
 
 typedef enum
 {
@@ -35,6 +38,11 @@ typedef struct
   gboolean   nan_reported;
   gboolean   diverging;
   Direction  direction;
+  guint64    n_values;              /* values seen */
+  guint64    stride;                /* one value in stride is kept */
+  guint      n_points;
+  guint64    point_x[SERIES_MAX];   /* the value's number, from 0 */
+  double     point_y[SERIES_MAX];
 } Metric;
 
 struct _TwRunState
@@ -85,6 +93,35 @@ metric_free (Metric *metric)
 {
   g_free (metric->name);
   g_free (metric);
+}
+
+static void
+add_point (Metric *metric,
+           double  value)
+{
+  guint64 x = metric->n_values++;
+
+  if (metric->stride == 0)
+    metric->stride = 1;
+  if (x % metric->stride != 0)
+    return;
+  if (metric->n_points == SERIES_MAX)
+    {
+      guint kept = 0;
+
+      for (guint i = 0; i < metric->n_points; i += 2, kept++)
+        {
+          metric->point_x[kept] = metric->point_x[i];
+          metric->point_y[kept] = metric->point_y[i];
+        }
+      metric->n_points = kept;
+      metric->stride *= 2;
+      if (x % metric->stride != 0)
+        return;
+    }
+  metric->point_x[metric->n_points] = x;
+  metric->point_y[metric->n_points] = value;
+  metric->n_points++;
 }
 
 static Direction
@@ -253,6 +290,7 @@ apply_metric (TwRunState          *self,
     }
   metric->last = value;
   metric->sub = o->sub;
+  add_point (metric, value);
 
   if (!isfinite (value))
     {
@@ -856,4 +894,43 @@ tw_run_state_add_json (TwRunState  *self,
       json_builder_add_string_value (builder, self->message);
       json_builder_end_object (builder);
     }
+}
+
+/**
+ * tw_run_state_add_series_json:
+ * @self: a #TwRunState
+ * @builder: a #JsonBuilder where a value may be added
+ *
+ * Adds each metric's bounded, evenly thinned series for plots, as one object:
+ * `{"loss": [[0, 2.31], [2, 1.9], …], …}`, where the first number counts the
+ * metric's values from 0 and NaN or infinite values are null. At most 128 points
+ * a metric, spread over the whole run.
+ */
+void
+tw_run_state_add_series_json (TwRunState  *self,
+                              JsonBuilder *builder)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (JSON_IS_BUILDER (builder));
+
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < self->metrics->len; i++)
+    {
+      const Metric *metric = g_ptr_array_index (self->metrics, i);
+
+      json_builder_set_member_name (builder, metric->name);
+      json_builder_begin_array (builder);
+      for (guint p = 0; p < metric->n_points; p++)
+        {
+          json_builder_begin_array (builder);
+          json_builder_add_int_value (builder, (gint64) metric->point_x[p]);
+          if (isfinite (metric->point_y[p]))
+            json_builder_add_double_value (builder, metric->point_y[p]);
+          else
+            json_builder_add_null_value (builder);
+          json_builder_end_array (builder);
+        }
+      json_builder_end_array (builder);
+    }
+  json_builder_end_object (builder);
 }

@@ -48,6 +48,8 @@ TwRunStatus  tw_run_state_get_status            (TwRunState          *self);
 double       tw_run_state_get_progress          (TwRunState          *self);
 void         tw_run_state_add_json              (TwRunState          *self,
                                                  JsonBuilder         *builder);
+void         tw_run_state_add_series_json       (TwRunState          *self,
+                                                 JsonBuilder         *builder);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TwRunState, tw_run_state_free)
 

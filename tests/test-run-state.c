@@ -228,6 +228,41 @@ test_failure_once_and_final (void)
   g_assert_cmpuint (tw_event_get_level (g_ptr_array_index (events, events->len - 1)), ==, TW_LEVEL_ERROR);
 }
 
+/* A metric's series stays bounded and spans the whole run. */
+static void
+test_series_bounded (void)
+{
+  g_autoptr(TwRunState) run = tw_run_state_new ("r");
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  TwObservation metric = observation (TW_OBSERVATION_METRIC);
+  JsonArray *series;
+  guint n;
+
+  metric.name = (char *) "loss";
+  for (guint i = 0; i < 1000; i++)
+    {
+      metric.value = i == 512 ? NAN : 1000.0 - i;
+      apply (run, &metric, events);
+    }
+  tw_run_state_add_series_json (run, builder);
+  root = json_builder_get_root (builder);
+  series = json_object_get_array_member (json_node_get_object (root), "loss");
+  n = json_array_get_length (series);
+  g_assert_cmpuint (n, <=, 128);
+  g_assert_cmpuint (n, >=, 64);
+  g_assert_cmpint (json_array_get_int_element (json_array_get_array_element (series, 0), 0), ==, 0);
+  g_assert_cmpfloat (json_array_get_double_element (json_array_get_array_element (series, 0), 1), ==, 1000.0);
+  /* evenly thinned, up to the end of the run */
+  for (guint i = 1; i < n; i++)
+    g_assert_cmpint (json_array_get_int_element (json_array_get_array_element (series, i), 0)
+                     - json_array_get_int_element (json_array_get_array_element (series, i - 1), 0), ==, 8);
+  g_assert_cmpint (json_array_get_int_element (json_array_get_array_element (series, n - 1), 0), >=, 1000 - 8);
+  /* value 512 was NaN */
+  g_assert_true (JSON_NODE_HOLDS_NULL (json_array_get_element (json_array_get_array_element (series, 64), 1)));
+}
+
 /* A user's rule is about lines: it still matches once the run is over. */
 static void
 test_rule_after_end (void)
@@ -328,6 +363,7 @@ main (int    argc,
   g_test_add_func ("/run-state/epochs-with-bar", test_epochs_with_bar);
   g_test_add_func ("/run-state/failure-once-and-final", test_failure_once_and_final);
   g_test_add_func ("/run-state/rule-after-end", test_rule_after_end);
+  g_test_add_func ("/run-state/series-bounded", test_series_bounded);
   g_test_add_func ("/run-state/crash-after-completion", test_crash_after_completion);
   g_test_add_func ("/run-state/metrics-best-nan-divergence", test_metrics_best_nan_divergence);
 
