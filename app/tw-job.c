@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tw-extract-failure.h"
@@ -547,6 +549,102 @@ tw_job_is_snoozed (TwJob  *self,
   return self->snoozed_until > now_unix_usec;
 }
 
+/* How much of the end of a log `status` shows, as lines. */
+#define LAST_LINES 10
+#define LAST_LINES_BYTES (8 * 1024)
+
+/* One line as a person sees it: its newest '\r' redraw, without escape sequences
+ * and control characters, as valid UTF-8. */
+static char *
+dup_visible_line (const char *line,
+                  gsize       len)
+{
+  const char *start = line;
+  GString *out = g_string_new (NULL);
+  g_autofree char *valid = NULL;
+
+  for (gsize i = 0; i < len; i++)
+    if (line[i] == '\r' && i + 1 < len)
+      start = line + i + 1;
+  for (const char *p = start; p < line + len; p++)
+    {
+      if (*p == '\033')
+        {
+          /* CSI: ESC [ parameters final-letter; other escapes: ESC and one byte */
+          if (p + 1 < line + len && p[1] == '[')
+            {
+              p += 2;
+              while (p < line + len && !g_ascii_isalpha (*p) && *p != '~')
+                p++;
+            }
+          else
+            p++;
+          continue;
+        }
+      if ((guchar) *p < 0x20 && *p != '\t')
+        continue;
+      g_string_append_c (out, *p);
+    }
+  valid = g_utf8_make_valid (out->str, out->len);
+  g_string_free (out, TRUE);
+
+  return g_steal_pointer (&valid);
+}
+
+/* The log's last lines, read from its end when asked (a job keeps none in memory). */
+static void
+add_last_lines (TwJob       *self,
+                JsonBuilder *builder)
+{
+  g_autofree char *buf = NULL;
+  g_auto(GStrv) lines = NULL;
+  gssize n = 0;
+  guint first;
+  guint count;
+  int fd;
+
+  json_builder_begin_array (builder);
+  fd = self->log_path != NULL ? g_open (self->log_path, O_RDONLY | O_CLOEXEC, 0) : -1;
+  if (fd >= 0)
+    {
+      GStatBuf st;
+
+      buf = g_malloc (LAST_LINES_BYTES + 1);
+      if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+        {
+          off_t at = st.st_size > LAST_LINES_BYTES ? st.st_size - LAST_LINES_BYTES : 0;
+
+          do
+            n = pread (fd, buf, LAST_LINES_BYTES, at);
+          while (n < 0 && errno == EINTR);
+        }
+      close (fd);
+    }
+  if (n > 0)
+    {
+      buf[n] = '\0';
+      /* NUL bytes would end the string early: show them as nothing */
+      for (gssize i = 0; i < n; i++)
+        if (buf[i] == '\0')
+          buf[i] = ' ';
+      lines = g_strsplit (buf, "\n", -1);
+      count = g_strv_length (lines);
+      /* the first may be cut, the last is empty after a final newline */
+      if (count > 0 && *lines[count - 1] == '\0')
+        count--;
+      first = count > LAST_LINES ? count - LAST_LINES : 0;
+      if (first == 0 && count > 1 && n == LAST_LINES_BYTES)
+        first = 1;
+      for (guint i = first; i < count; i++)
+        {
+          g_autofree char *visible = dup_visible_line (lines[i], strlen (lines[i]));
+
+          json_builder_add_string_value (builder, visible);
+        }
+    }
+  json_builder_end_array (builder);
+}
+
 /**
  * tw_job_add_json:
  * @self: a #TwJob
@@ -588,6 +686,8 @@ tw_job_add_json (TwJob       *self,
   tw_run_state_add_json (self->run, builder);
   json_builder_set_member_name (builder, "series");
   tw_run_state_add_series_json (self->run, builder);
+  json_builder_set_member_name (builder, "last_lines");
+  add_last_lines (self, builder);
   json_builder_set_member_name (builder, "source");
   if (self->source != NULL)
     {

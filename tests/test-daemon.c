@@ -687,6 +687,17 @@ test_watch_traceback (Fixture       *fx,
                    "following");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (job, "failure"), "kind"), ==,
                    "cuda-error");
+  {
+    JsonArray *last = json_object_get_array_member (job, "last_lines");
+    guint n = json_array_get_length (last);
+
+    /* the end of the log, the bar's redraw as shown */
+    g_assert_cmpuint (n, >=, 5);
+    g_assert_cmpstr (json_array_get_string_element (last, n - 1), ==,
+                     "RuntimeError: CUDA error: device-side assert triggered");
+    g_assert_cmpstr (json_array_get_string_element (last, n - 5), ==,
+                     "Epoch 1/2:  50%|#####     | 50/100 [00:01<00:01, 50.00it/s, loss=0.5]");
+  }
 
   {
     g_auto(Result) again = { 0 };
