@@ -215,6 +215,21 @@ configure_run (TwApplication *self,
   tw_run_state_set_divergence_factor (run, tw_config_get_int (self->config, "runs", "loss-divergence-factor"));
 }
 
+/* Adds @job (taken) to the daemon's runs and starts following its log. */
+static void
+start_job (TwApplication *self,
+           TwJob         *job,
+           gint64         start_offset)
+{
+  g_hash_table_replace (self->jobs, g_strdup (tw_job_get_name (job)), job);
+  g_signal_connect_object (job, "event", G_CALLBACK (job_event_cb), self, 0);
+  g_signal_connect_object (job, "read", G_CALLBACK (job_read_cb), self, 0);
+  tw_job_set_stall_timeout (job, stall_timeout_usec (self));
+  tw_job_set_rules (job, self->rules);
+  configure_run (self, job);
+  tw_job_follow (job, self->inotify, start_offset);
+}
+
 static TwJob *
 add_followed_job (TwApplication *self,
                   const char    *name,
@@ -223,14 +238,7 @@ add_followed_job (TwApplication *self,
 {
   TwJob *job = tw_job_new (name, path);
 
-  g_hash_table_replace (self->jobs, g_strdup (name), job);
-  g_signal_connect_object (job, "event", G_CALLBACK (job_event_cb), self, 0);
-  g_signal_connect_object (job, "read", G_CALLBACK (job_read_cb), self, 0);
-  tw_job_set_stall_timeout (job, stall_timeout_usec (self));
-  tw_job_set_rules (job, self->rules);
-  configure_run (self, job);
-  tw_job_follow (job, self->inotify, start_offset);
-
+  start_job (self, job, start_offset);
   return job;
 }
 
@@ -317,13 +325,7 @@ start_watched_file (TwApplication *self,
       tw_job_set_resume_file (job, dev, inode);
       start = (gint64) MIN (offset, (guint64) G_MAXINT64);
     }
-  g_hash_table_replace (self->jobs, g_strdup (name), job);
-  g_signal_connect_object (job, "event", G_CALLBACK (job_event_cb), self, 0);
-  g_signal_connect_object (job, "read", G_CALLBACK (job_read_cb), self, 0);
-  tw_job_set_stall_timeout (job, stall_timeout_usec (self));
-  tw_job_set_rules (job, self->rules);
-  configure_run (self, job);
-  tw_job_follow (job, self->inotify, start);
+  start_job (self, job, start);
   g_ptr_array_add (watch->jobs, g_strdup (name));
 }
 
