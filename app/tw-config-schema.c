@@ -245,6 +245,20 @@ is_one_line_text (const char *text)
   return TRUE;
 }
 
+/* The index of @group's @key in @table, or -1. */
+static int
+find_in (const TwConfigKey *table,
+         guint              n,
+         const char        *group,
+         const char        *key)
+{
+  for (guint i = 0; i < n; i++)
+    if (strcmp (table[i].group, group) == 0 && strcmp (table[i].key, key) == 0)
+      return i;
+
+  return -1;
+}
+
 static gboolean
 is_valid_regex (const char *text)
 {
@@ -353,18 +367,10 @@ int
 tw_config_schema_find_section_key (const char *kind,
                                    const char *key)
 {
-  guint i;
-
   g_return_val_if_fail (kind != NULL, -1);
   g_return_val_if_fail (key != NULL, -1);
 
-  for (i = 0; i < G_N_ELEMENTS (section_keys); i++)
-    {
-      if (strcmp (section_keys[i].group, kind) == 0 && strcmp (section_keys[i].key, key) == 0)
-        return i;
-    }
-
-  return -1;
+  return find_in (section_keys, G_N_ELEMENTS (section_keys), kind, key);
 }
 
 /**
@@ -415,18 +421,10 @@ int
 tw_config_schema_find_key (const char *group,
                            const char *key)
 {
-  guint i;
-
   g_return_val_if_fail (group != NULL, -1);
   g_return_val_if_fail (key != NULL, -1);
 
-  for (i = 0; i < G_N_ELEMENTS (keys); i++)
-    {
-      if (strcmp (keys[i].group, group) == 0 && strcmp (keys[i].key, key) == 0)
-        return i;
-    }
-
-  return -1;
+  return find_in (keys, G_N_ELEMENTS (keys), group, key);
 }
 
 /**
@@ -588,6 +586,22 @@ tw_config_key_dup_allowed (const TwConfigKey *key)
     }
 }
 
+/* A key's description, its allowed values, and the key commented out after @prefix. */
+static void
+append_key_doc (GString           *out,
+                const TwConfigKey *key,
+                const char        *prefix,
+                const char        *value)
+{
+  g_autofree char *allowed = tw_config_key_dup_allowed (key);
+  /* Translators: %s is a description of the values, such as “true or false” */
+  g_autofree char *allowed_line = g_strdup_printf (_("Allowed values: %s."), allowed);
+
+  append_comment (out, _(key->doc));
+  append_comment (out, allowed_line);
+  g_string_append_printf (out, "%s%s = %s\n", prefix, key->key, value);
+}
+
 /**
  * tw_config_schema_dup_default_text:
  *
@@ -627,20 +641,11 @@ tw_config_schema_dup_default_text (void)
 
       for (k = 0; k < G_N_ELEMENTS (keys); k++)
         {
-          g_autofree char *allowed = NULL;
-          g_autofree char *allowed_line = NULL;
-
           if (strcmp (keys[k].group, groups[g].name) != 0)
             continue;
 
-          allowed = tw_config_key_dup_allowed (&keys[k]);
-          /* Translators: %s is a description of the values, such as “true or false” */
-          allowed_line = g_strdup_printf (_("Allowed values: %s."), allowed);
-
           g_string_append_c (out, '\n');
-          append_comment (out, _(keys[k].doc));
-          append_comment (out, allowed_line);
-          g_string_append_printf (out, "# %s = %s\n", keys[k].key, keys[k].default_value);
+          append_key_doc (out, &keys[k], "# ", keys[k].default_value);
         }
     }
 
@@ -655,22 +660,15 @@ tw_config_schema_dup_default_text (void)
       g_string_append_printf (out, "#\n#   [%s:%s]\n", sections[g].kind, example[0]);
       for (k = 0; k < G_N_ELEMENTS (section_keys); k++)
         {
-          g_autofree char *allowed = NULL;
-          g_autofree char *allowed_line = NULL;
           gboolean required;
 
           if (strcmp (section_keys[k].group, sections[g].kind) != 0)
             continue;
 
           required = strcmp (section_keys[k].key, sections[g].required_key) == 0;
-          allowed = tw_config_key_dup_allowed (&section_keys[k]);
-          /* Translators: %s is a description of the values, such as “true or false” */
-          allowed_line = g_strdup_printf (_("Allowed values: %s."), allowed);
           g_string_append (out, "#\n");
-          append_comment (out, _(section_keys[k].doc));
-          append_comment (out, allowed_line);
-          g_string_append_printf (out, "#   %s = %s\n", section_keys[k].key,
-                                  required ? example[1] : section_keys[k].default_value);
+          append_key_doc (out, &section_keys[k], "#   ",
+                          required ? example[1] : section_keys[k].default_value);
         }
     }
 
