@@ -9,11 +9,6 @@
 
 #include "tw-extract-failure-line.h"
 
-/* The first bytes of the literals the prefilter looks for. */
-static const guint8 interesting[256] = {
-  ['C'] = 1, ['K'] = 1, ['N'] = 1, ['T'] = 1, ['k'] = 1, ['n'] = 1, ['r'] = 1,
-};
-
 /* "nan" or "non-finite" in any case, at a position the caller found an 'n' or 'N'. */
 static gboolean
 nan_at (const char *p,
@@ -30,25 +25,32 @@ nan_at (const char *p,
 #ifdef __GNUC__
 typedef guint8 Block __attribute__ ((vector_size (16)));
 
-/* Whether a byte pair that begins one of the literals (or a superset of them: "Tr",
- * "rr", "[Kk]i", "CU", "[Nn][CcAaOo]") starts at one of the 16 positions of @p; reads
- * 17 bytes. GCC's vector extensions make this SSE2 on x86-64 and NEON on ARM, without
- * intrinsics. */
+/* The candidates, as vectors of the bytes at p, p + 1, … p + 4 for 16 (or 32) positions
+ * p at once: see tw_failure_line_find_candidate(). GCC's vector extensions make this
+ * SSE2 or AVX2 on x86-64 and NEON on ARM, without intrinsics. */
+#define CANDIDATES(a, b, c, d, e, a_low, b_low, c_low, d_low) \
+  (((a == 'T') & (b == 'r') & (c == 'a') & (d == 'c'))                                  \
+   | ((a == 'r') & (b == 'r') & (c == 'o') & (d == 'r'))                                \
+   | ((a_low == 'k') & (b == 'i') & (c == 'l') & (d == 'l'))                            \
+   | ((a == 'C') & (b == 'U') & (((c == 'D') & (((d == 'A') & (e == ' ')) | (d == 'N'))) \
+                                 | ((c == 'B') & (d == 'L'))))                          \
+   | ((a_low == 'n') & (((b_low == 'a') & (c_low == 'n'))                               \
+                        | ((b_low == 'o') & (c_low == 'n') & (d == '-'))                \
+                        | ((b_low == 'c') & (c_low == 'c') & (d_low == 'l')))))
+
+/* Whether a candidate starts at one of the 16 positions of @p; reads 20 bytes. */
 static inline gboolean
-block_has_pair (const guint8 *p)
+block_has_candidate (const guint8 *p)
 {
-  Block a, b, a_low, b_low;
+  Block a, b, c, d, e;
   guint64 half[2];
 
   memcpy (&a, p, sizeof a);
   memcpy (&b, p + 1, sizeof b);
-  a_low = a | 0x20;
-  b_low = b | 0x20;
-  a = (Block) (((a == 'T') & (b == 'r'))
-               | ((a == 'r') & (b == 'r'))
-               | ((a_low == 'k') & (b == 'i'))
-               | ((a == 'C') & (b == 'U'))
-               | ((a_low == 'n') & ((b_low == 'c') | (b_low == 'a') | (b_low == 'o'))));
+  memcpy (&c, p + 2, sizeof c);
+  memcpy (&d, p + 3, sizeof d);
+  memcpy (&e, p + 4, sizeof e);
+  a = (Block) CANDIDATES (a, b, c, d, e, (a | 0x20), (b | 0x20), (c | 0x20), (d | 0x20));
   memcpy (half, &a, sizeof half);
 
   return (half[0] | half[1]) != 0;
@@ -58,27 +60,25 @@ block_has_pair (const guint8 *p)
 #define HAVE_AVX2_BLOCKS 1
 typedef guint8 Block32 __attribute__ ((vector_size (32)));
 
-/* block_has_pair() 32 bytes at a time, which AVX2 does in one go (only called where the
- * processor has it): where the first block of 32 that may hold a pair starts, or
- * where fewer than 33 bytes are left. */
+/* block_has_candidate() 32 bytes at a time, which AVX2 does in one go (only called
+ * where the processor has it): where the first block of 32 that may hold a candidate
+ * starts, or where fewer than 36 bytes are left. */
 __attribute__ ((target ("avx2")))
 static const char *
 skip_blocks_avx2 (const char *p,
                   const char *end)
 {
-  for (; p + 33 <= end; p += 32)
+  for (; p + 36 <= end; p += 32)
     {
-      Block32 a, b, a_low, b_low;
+      Block32 a, b, c, d, e;
       guint64 part[4];
 
       memcpy (&a, p, sizeof a);
       memcpy (&b, p + 1, sizeof b);
-      a_low = a | 0x20;
-      b_low = b | 0x20;
-      a = (Block32) (((b == 'r') & ((a == 'T') | (a == 'r')))
-                     | ((a_low == 'k') & (b == 'i'))
-                     | ((a == 'C') & (b == 'U'))
-                     | ((a_low == 'n') & ((b_low == 'c') | (b_low == 'a') | (b_low == 'o'))));
+      memcpy (&c, p + 2, sizeof c);
+      memcpy (&d, p + 3, sizeof d);
+      memcpy (&e, p + 4, sizeof e);
+      a = (Block32) CANDIDATES (a, b, c, d, e, (a | 0x20), (b | 0x20), (c | 0x20), (d | 0x20));
       memcpy (part, &a, sizeof part);
       if ((part[0] | part[1] | part[2] | part[3]) != 0)
         break;
@@ -94,9 +94,11 @@ skip_blocks_avx2 (const char *p,
  * @len: its length in bytes
  *
  * The prefilter's prefilter: finds the first place where one of the literals of
- * tw_failure_line_may_matter() could start, by its first two bytes (a superset: "Tr",
- * "rr", "Ki", "ki", "CU", and "n" or "N" before any case of "c", "a" or "o"). Fast
- * enough to run over a whole read buffer at once.
+ * tw_failure_line_may_matter() could start, by its first bytes: "Trac", "rror",
+ * "Kill", "kill", "CUDA ", "CUDN", "CUBL", and "nan", "non-" and "nccl" in any case
+ * (a superset of the literals; "CUDA_VISIBLE_DEVICES" or "Non-trainable" in every
+ * other line of a log would make most lines candidates). Fast enough to run over a
+ * whole read buffer at once.
  *
  * Returns: (nullable): the first candidate in @p, or %NULL when @p holds none
  */
@@ -111,23 +113,23 @@ tw_failure_line_find_candidate (const char *p,
     p = skip_blocks_avx2 (p, end);
 #endif
 #ifdef __GNUC__
-  while (p + 17 <= end)
+  while (p + 20 <= end)
     {
-      if (block_has_pair ((const guint8 *) p))
+      if (block_has_candidate ((const guint8 *) p))
         break;
       p += 16;
     }
 #endif
-  for (; p + 1 < end; p++)
+  for (; p + 2 < end; p++)
     {
+      gsize left = end - p;
       char a = p[0];
       char b = p[1];
-      char a_low = a | 0x20;
-      char b_low = b | 0x20;
+      char c = p[2];
+      char d = left > 3 ? p[3] : '\0';
+      char e = left > 4 ? p[4] : '\0';
 
-      if ((a == 'T' && b == 'r') || (a == 'r' && b == 'r') || (a_low == 'k' && b == 'i')
-          || (a == 'C' && b == 'U')
-          || (a_low == 'n' && (b_low == 'c' || b_low == 'a' || b_low == 'o')))
+      if (CANDIDATES (a, b, c, d, e, (a | 0x20), (b | 0x20), (c | 0x20), (d | 0x20)))
         return p;
     }
 
@@ -150,17 +152,15 @@ tw_failure_line_may_matter (const char *line,
                             gsize       len)
 {
   const char *end = line + len;
-  const char *start = tw_failure_line_find_candidate (line, len);
 
-  if (start == NULL)
-    return FALSE;
-
-  for (const char *p = start; p < end; p++)
+  /* from candidate to candidate, each found many bytes at a time */
+  for (const char *p = line; p < end; p++)
     {
       gsize left;
 
-      if (G_LIKELY (!interesting[(guchar) *p]))
-        continue;
+      p = tw_failure_line_find_candidate (p, end - p);
+      if (p == NULL)
+        return FALSE;
 
       left = end - p;
       switch (*p)
