@@ -27,6 +27,9 @@
  * end of the output is reported without waiting for another line. */
 #define QUIET_MS 25
 #define DRAIN_CHUNK (1024 * 1024)
+/* A follower further behind than this skims (see tw_extractor_set_skim()) up to the
+ * last this many bytes, which it reads in full: a few milliseconds of parsing. */
+#define SKIM_TAIL (2 * 1024 * 1024)
 /* With the automatic stall timeout: three times the longest pause, within these bounds. */
 #define STALL_AUTO_FACTOR 3
 #define STALL_AUTO_MIN_USEC (G_GINT64_CONSTANT (10) * 60 * G_USEC_PER_SEC)
@@ -57,6 +60,7 @@ struct _TwJob
   gint64             stall_timeout;  /* µs; 0 = from the run's own pauses */
   gint64             last_output;    /* monotonic µs; 0 before any */
   gint64             longest_pause;  /* µs */
+  guint64            skimmed;        /* bytes of output skimmed, not parsed */
 
   TwStatusSource    *status;         /* when the watched path is a status file */
   TwRunFolder       *folder;         /* the log's folder: the frameworks' status files */
@@ -86,19 +90,6 @@ emit_events (TwJob *self)
 }
 
 static void
-rules_line_func (const char *line,
-                 gsize       len,
-                 guint64     offset,
-                 GArray     *out,
-                 gpointer    user_data)
-{
-  TwJob *self = user_data;
-
-  if (self->rules != NULL)
-    tw_rule_set_line (self->rules, line, len, offset, out);
-}
-
-static void
 reset_extractor (TwJob *self)
 {
   g_clear_pointer (&self->extractor, tw_extractor_free);
@@ -106,10 +97,7 @@ reset_extractor (TwJob *self)
   self->detector = tw_failure_detector_new ();
   tw_extractor_add_line_func (self->extractor, tw_failure_detector_line_func, self->detector,
                               (GDestroyNotify) tw_failure_detector_free);
-  /* Only with rules: the extractor skips superseded bar redraws when no other
-   * line function needs to see them. */
-  if (self->rules != NULL && tw_rule_set_get_n_rules (self->rules) > 0)
-    tw_extractor_add_line_func (self->extractor, rules_line_func, self, NULL);
+  tw_extractor_set_rules (self->extractor, self->rules);
 }
 
 static gboolean
@@ -198,7 +186,15 @@ source_data_cb (TwSourceFile  *source,
                 guint64        offset,
                 TwJob         *self)
 {
+  gboolean skim;
+
   note_output (self);
+  /* Far behind the writer (100 MB written at once, or a restart after a long pause):
+   * skim to the newest SKIM_TAIL bytes, watching only for failures and rules. */
+  skim = tw_source_file_get_size (source) > offset + len + SKIM_TAIL;
+  if (skim)
+    self->skimmed += len;
+  tw_extractor_set_skim (self->extractor, skim, self->observations);
   tw_extractor_feed (self->extractor, data, len, self->observations);
   emit_events (self);
   g_source_set_ready_time (self->quiet, g_get_monotonic_time () + QUIET_MS * 1000);
@@ -703,6 +699,8 @@ tw_job_add_json (TwJob       *self,
       json_builder_add_int_value (builder, (gint64) tw_source_file_get_offset (self->source));
       json_builder_set_member_name (builder, "polling");
       json_builder_add_boolean_value (builder, tw_source_file_get_polling (self->source));
+      json_builder_set_member_name (builder, "skimmed");
+      json_builder_add_int_value (builder, (gint64) self->skimmed);
       json_builder_end_object (builder);
     }
   else
@@ -839,6 +837,7 @@ tw_job_finish_process (TwJob *self,
           g_autofree guint8 *buf = g_malloc (DRAIN_CHUNK);
           gssize n;
 
+          tw_extractor_set_skim (self->extractor, FALSE, self->observations);
           while ((n = pread (fd, buf, DRAIN_CHUNK, offset)) > 0 || (n < 0 && errno == EINTR))
             {
               if (n < 0)
@@ -898,29 +897,18 @@ tw_job_get_run_state (TwJob *self)
  * @rules: (nullable): the user's rules, owned by the caller, who keeps them alive
  *   until they are replaced or the job is gone
  *
- * Sets the rules every line of the run's output is matched against. Adding the
- * first rules or removing the last starts the job's reading of its output afresh
- * at the next line (the line in progress is read without them).
+ * Sets the rules every line of the run's output is matched against, from the next
+ * line on.
  */
 void
 tw_job_set_rules (TwJob     *self,
                   TwRuleSet *rules)
 {
-  gboolean had;
-  gboolean has;
-
   g_return_if_fail (TW_IS_JOB (self));
 
-  had = self->rules != NULL && tw_rule_set_get_n_rules (self->rules) > 0;
-  has = rules != NULL && tw_rule_set_get_n_rules (rules) > 0;
   self->rules = rules;
-  if (had != has && self->extractor != NULL && self->source != NULL)
-    {
-      tw_extractor_finish (self->extractor, self->observations);
-      tw_failure_detector_finish (self->detector, self->observations);
-      emit_events (self);
-      reset_extractor (self);
-    }
+  if (self->extractor != NULL)
+    tw_extractor_set_rules (self->extractor, rules);
 }
 
 /**

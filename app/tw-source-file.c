@@ -41,6 +41,7 @@ struct _TwSourceFile
   guint64            dev;
   guint64            inode;
   guint64            offset;
+  guint64            size;            /* the file's size when last looked at */
 
   guint              file_watch;
   guint              dir_watch;
@@ -322,6 +323,7 @@ drain (TwSourceFile *self,
       return DRAIN_ERROR;
     }
 
+  self->size = S_ISREG (st.st_mode) ? (guint64) st.st_size : 0;
   if (S_ISREG (st.st_mode) && (guint64) st.st_size < self->offset)
     {
       g_debug ("'%s' truncated from %" G_GUINT64_FORMAT " to %" G_GINT64_FORMAT " bytes",
@@ -994,6 +996,23 @@ tw_source_file_get_offset (TwSourceFile *self)
   g_return_val_if_fail (TW_IS_SOURCE_FILE (self), 0);
 
   return self->offset;
+}
+
+/**
+ * tw_source_file_get_size:
+ * @self: a #TwSourceFile
+ *
+ * Tells how big the current file was when reading last began, so that a reader can
+ * tell how far behind the writer it is while it handles #TwSourceFile::data.
+ *
+ * Returns: the size in bytes; 0 when it is not known (no file, or not a regular file)
+ */
+guint64
+tw_source_file_get_size (TwSourceFile *self)
+{
+  g_return_val_if_fail (TW_IS_SOURCE_FILE (self), 0);
+
+  return self->size;
 }
 
 /**

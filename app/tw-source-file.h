@@ -72,6 +72,7 @@ const char        *tw_source_file_get_path          (TwSourceFile *self);
 TwSourceFileState  tw_source_file_get_state         (TwSourceFile *self);
 const char        *tw_source_file_get_error_message (TwSourceFile *self);
 guint64            tw_source_file_get_offset        (TwSourceFile *self);
+guint64            tw_source_file_get_size          (TwSourceFile *self);
 guint64            tw_source_file_get_dev           (TwSourceFile *self);
 guint64            tw_source_file_get_inode         (TwSourceFile *self);
 gboolean           tw_source_file_get_polling       (TwSourceFile *self);

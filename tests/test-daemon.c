@@ -753,6 +753,68 @@ find_job (JsonNode   *status,
   return NULL;
 }
 
+/* 32 MB written at once: the follower skims to the newest lines, and still reports the
+ * line a rule asks for in the middle, the traceback at the end, once, and the progress
+ * the newest bar shows. */
+static void
+test_watch_burst (Fixture       *fx,
+                  gconstpointer  data)
+{
+  g_autofree char *log = g_build_filename (g_get_user_data_dir (), "burst.log", NULL);
+  g_autofree char *config_dir = g_path_get_dirname (fx->config_path);
+  g_autoptr(GString) burst = g_string_new (NULL);
+  g_autoptr(JsonNode) status = NULL;
+  JsonObject *job;
+  guint step = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (config_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_data_dir (), 0700), ==, 0);
+  g_assert_true (g_file_set_contents (fx->config_path,
+                                      "[rule:overflow]\n"
+                                      "pattern = reducing loss scale to (\\S+)\n"
+                                      "message = Loss scale dropped to \\1\n", -1, NULL));
+  g_assert_true (g_file_set_contents (log, "", -1, NULL));
+  {
+    g_auto(Result) result = { 0 };
+
+    run_trainwatch (fx, &result, "watch", log, NULL);
+    g_assert_cmpint (result.status, ==, 0);
+  }
+
+  while (burst->len < 16 * 1024 * 1024)
+    {
+      step++;
+      g_string_append_printf (burst, "step %u/1000000 | loss 0.%06u | lr 0.0001 | 12.5 it/s\n", step,
+                              step % 999999);
+    }
+  g_string_append (burst, "Gradient overflow. Skipping step, reducing loss scale to 2048.0\n");
+  while (burst->len < 32 * 1024 * 1024)
+    {
+      step++;
+      g_string_append_printf (burst, "step %u/1000000 | loss 0.%06u | lr 0.0001 | 12.5 it/s\n", step,
+                              step % 999999);
+    }
+  g_string_append (burst, "Epoch 2/2: 100%|##########| 100/100 [00:10<00:00, 10.00it/s, loss=0.2]\n"
+                          "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n"
+                          "RuntimeError: NCCL error: unhandled system error\n");
+  append_to (log, burst->str);
+
+  g_assert_true (tw_test_wait_until (failure_notified_cb, fx->notifyd, 60000));
+  g_assert_true (tw_test_wait_until (summary_seen_cb,
+                                     &(SummaryWait) { fx->notifyd, "Loss scale dropped to 2048.0" }, 10000));
+  tw_test_iterate_for (200);
+  g_assert_cmpuint (count_summaries (fx->notifyd, "Run failed"), ==, 1);
+
+  status = status_json (fx);
+  job = find_job (status, "burst");
+  g_assert_nonnull (job);
+  g_assert_cmpstr (json_object_get_string_member (job, "state"), ==, "failed");
+  g_assert_cmpint (json_object_get_int_member (job, "epoch"), ==, 2);
+  /* most of it was skimmed */
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (job, "source"), "skimmed"), >,
+                   8 * 1024 * 1024);
+}
+
 /* A pattern makes each matching run its own job, present runs and future ones. */
 static void
 test_watch_glob (Fixture       *fx,
@@ -1237,6 +1299,7 @@ main (int    argc,
   g_test_add ("/daemon/watch/survives-restart", Fixture, caps, fixture_setup, test_watch_survives_restart,
               fixture_teardown);
   g_test_add ("/daemon/watch/rule", Fixture, caps, fixture_setup, test_watch_rule, fixture_teardown);
+  g_test_add ("/daemon/watch/burst", Fixture, caps, fixture_setup, test_watch_burst, fixture_teardown);
   g_test_add ("/daemon/milestones-from-config", Fixture, caps, fixture_setup, test_milestones_from_config,
               fixture_teardown);
   g_test_add ("/daemon/watch/waits-for-file", Fixture, caps, fixture_setup, test_watch_waits_for_file,

@@ -1,6 +1,9 @@
 /* test-extract-rule.c — the user's own rules: pattern, level, message template
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+/* memmem */
+#define _GNU_SOURCE 1
+
 #include "config.h"
 
 #include <glib.h>
@@ -69,6 +72,129 @@ test_rule_case (gconstpointer data)
   g_assert_cmpuint (o->level, ==, TW_LEVEL_WARNING);
   g_assert_cmpuint (o->offset, ==, 4096);
   g_assert_cmpstr (o->message, ==, rc->message);
+}
+
+/* The needles of a pattern: literals one of which every matching line holds, or
+ * none when every line must be tried. */
+typedef struct
+{
+  const char *name;
+  const char *regex;
+  const char *needles;   /* joined by '|'; "" when every line must be tried */
+} NeedleCase;
+
+static const NeedleCase needle_cases[] = {
+  { "alternatives", "Traceback|Error", "Traceback|Error" },
+  { "after-a-class", "[0-9]+%\\|", "%|" },
+  { "before-a-group", "loss=(\\d+)", "loss=" },
+  { "optional-char", "colou?r of", "colo" },
+  { "one-or-more", "ab+c", "ab" },
+  { "counted", "x{2}yz", "yz" },
+  { "counted-zero", "ERR{0,3}OR", "ER" },
+  { "literal-brace", "a{b}c", "a{b}c" },
+  { "escaped", "Error\\.$", "Error." },
+  { "escaped-brackets", "\\[rank0\\]: (\\w+Error)", "[rank0]: " },
+  { "bar-in-class", "[|]ab|cd", "ab|cd" },
+  { "escaped-bar", "a\\|b", "a|b" },
+  { "group-alternatives", "(a|b)cd", "cd" },
+  { "named-group", "(?<n>\\d+) steps", " steps" },
+  { "scoped-option", "(?i:error) done", " done" },
+  { "non-ascii", "\xc3\xa9+rror", "rror" },
+  { "lazy", "ab*?cd", "cd" },
+  { "duplicates", "Error|Trace|Error", "Error|Trace" },
+  { "short-branch", "Error|x", "" },
+  { "digits-only", "\\d+%", "" },
+  { "one-char", "a.b", "" },
+  { "options", "(?i)error", "" },
+  { "verb", "(*CR)error", "" },
+  { "quoted", "\\Qa.b\\E", "" },
+  { "hex-escape", "\\x41BC", "" },
+  { "empty-branch", "error|", "" },
+};
+
+static void
+test_rule_needles (gconstpointer data)
+{
+  const NeedleCase *nc = data;
+  g_autoptr(TwRuleSet) rules = tw_rule_set_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) needles = g_string_new (NULL);
+
+  g_assert_true (tw_rule_set_add (rules, nc->regex, TW_LEVEL_INFO, NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < tw_rule_set_get_n_needles (rules); i++)
+    g_string_append_printf (needles, "%s%s", i > 0 ? "|" : "", tw_rule_set_get_needle (rules, i));
+  g_assert_cmpstr (needles->str, ==, nc->needles);
+}
+
+/* A rule set's needles are those of all its rules, each once; one rule without any
+ * makes every line a candidate. */
+static void
+test_rule_needles_union (void)
+{
+  g_autoptr(TwRuleSet) rules = tw_rule_set_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tw_rule_set_add (rules, "Traceback|Error", TW_LEVEL_ERROR, NULL, &error));
+  g_assert_true (tw_rule_set_add (rules, "Error: (.*)", TW_LEVEL_ERROR, "\\1", &error));
+  g_assert_true (tw_rule_set_add (rules, "disk full", TW_LEVEL_WARNING, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (tw_rule_set_get_n_needles (rules), ==, 4);
+  g_assert_cmpstr (tw_rule_set_get_needle (rules, 2), ==, "Error: ");
+  g_assert_cmpstr (tw_rule_set_get_needle (rules, 3), ==, "disk full");
+
+  g_assert_true (tw_rule_set_add (rules, "\\d+%", TW_LEVEL_WARNING, NULL, &error));
+  g_assert_cmpuint (tw_rule_set_get_n_needles (rules), ==, 0);
+  g_assert_true (tw_rule_set_add (rules, "later", TW_LEVEL_WARNING, NULL, &error));
+  g_assert_cmpuint (tw_rule_set_get_n_needles (rules), ==, 0);
+}
+
+/* The needle search against memmem(): every position around the block size, and
+ * random text from a small alphabet, so that first and last bytes often match. */
+static void
+test_rule_find_needle (void)
+{
+  static const char * const needles[] = { "ab", "aba", "Error", "%|", "abcabcabcabcabcabcab" };
+  static const char alphabet[] = "abcE%|ro";
+  g_autoptr(TwRuleSet) rules = tw_rule_set_new ();
+  g_autoptr(GError) error = NULL;
+  char text[300];
+  guint found = 0;
+
+  for (guint k = 0; k < G_N_ELEMENTS (needles); k++)
+    {
+      g_autofree char *escaped = g_regex_escape_string (needles[k], -1);
+
+      g_assert_true (tw_rule_set_add (rules, escaped, TW_LEVEL_INFO, NULL, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (tw_rule_set_get_n_needles (rules), ==, G_N_ELEMENTS (needles));
+
+  for (gsize len = 0; len <= 70; len++)
+    for (gsize at = 0; at + 5 <= len; at++)
+      {
+        memset (text, 'x', len);
+        memcpy (text + at, "Error", 5);
+        g_assert_true (tw_rule_set_find_needle (rules, 2, text, len) == text + at);
+        g_assert_null (tw_rule_set_find_needle (rules, 2, text, at + 4));
+      }
+
+  for (guint round = 0; round < 5000; round++)
+    {
+      gsize len = g_test_rand_int_range (0, sizeof text);
+
+      for (gsize i = 0; i < len; i++)
+        text[i] = alphabet[g_test_rand_int_range (0, sizeof alphabet - 1)];
+      for (guint k = 0; k < G_N_ELEMENTS (needles); k++)
+        {
+          const char *expected = memmem (text, len, needles[k], strlen (needles[k]));
+
+          g_assert_true (tw_rule_set_find_needle (rules, k, text, len) == expected);
+          if (expected != NULL)
+            found++;
+        }
+    }
+  g_assert_cmpuint (found, >, 5000);
 }
 
 /* The first rule that matches speaks for the line, with its own level. */
@@ -221,6 +347,14 @@ main (int    argc,
 
       g_test_add_data_func (path, &rule_cases[i], test_rule_case);
     }
+  for (guint i = 0; i < G_N_ELEMENTS (needle_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/extract/rule/needles/%s", needle_cases[i].name);
+
+      g_test_add_data_func (path, &needle_cases[i], test_rule_needles);
+    }
+  g_test_add_func ("/extract/rule/needles-union", test_rule_needles_union);
+  g_test_add_func ("/extract/rule/find-needle", test_rule_find_needle);
   g_test_add_func ("/extract/rule/order", test_rule_order);
   g_test_add_func ("/extract/rule/invalid-pattern", test_rule_invalid_pattern);
   g_test_add_func ("/extract/rule/invalid-template", test_rule_invalid_template);

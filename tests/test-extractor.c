@@ -721,6 +721,131 @@ find_last (GArray            *out,
   g_assert_cmpstr (got, ==, expected);
 }
 
+/* Rules given to the extractor (searched for by their needles over whole chunks, so
+ * that quiet bar redraws are still skipped) observe the same as rules that see every
+ * line, with a failure detector beside them, however the stream is split. */
+static char *
+run_with_rules (const char *log,
+                gsize       len,
+                gsize       chunk,
+                TwRuleSet  *rules,
+                gboolean    every_line,
+                gboolean    skim,
+                gboolean    skim_kinds_only)
+{
+  g_autoptr(TwExtractor) ex = tw_extractor_new ();
+  g_autoptr(GArray) out = new_observations ();
+  TwFailureDetector *detector = tw_failure_detector_new ();
+  GString *seen = g_string_new (NULL);
+  gsize pos;
+
+  tw_extractor_add_line_func (ex, tw_failure_detector_line_func, detector,
+                              (GDestroyNotify) tw_failure_detector_free);
+  if (every_line)
+    tw_extractor_add_line_func (ex, tw_rule_set_line_func, rules, NULL);
+  else
+    tw_extractor_set_rules (ex, rules);
+  tw_extractor_set_skim (ex, skim, out);
+  for (pos = 0; pos < len; pos += chunk)
+    tw_extractor_feed (ex, (const guint8 *) log + pos, MIN (chunk, len - pos), out);
+  tw_extractor_finish (ex, out);
+  tw_failure_detector_finish (detector, out);
+
+  for (guint i = 0; i < out->len; i++)
+    {
+      const TwObservation *o = &g_array_index (out, TwObservation, i);
+      g_autofree char *one = NULL;
+
+      /* skimming observes failures and rules only */
+      if (skim_kinds_only && o->kind != TW_OBSERVATION_FAILURE && o->kind != TW_OBSERVATION_RULE)
+        continue;
+      one = tw_observation_to_string (o);
+      g_string_append_printf (seen, "%" G_GUINT64_FORMAT " %s%s%s\n", o->offset, one,
+                              o->kind == TW_OBSERVATION_RULE ? " " : "",
+                              o->kind == TW_OBSERVATION_RULE ? o->message : "");
+    }
+  return g_string_free (seen, FALSE);
+}
+
+static void
+test_real_run_rules (gconstpointer data)
+{
+  const RunCase *c = data;
+  static const char * const patterns[] = {
+    "Traceback|Error", "[0-9]+%\\|", "loss[=: ] ?([0-9.]+)", "it/s\\]", "\\d+%|[Ee]poch",
+  };
+  g_autofree char *file = g_strdup_printf ("%s.log", c->name);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "real-runs", file, NULL);
+  g_autofree char *log = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  static const gsize chunks[] = { 65536, 4096, 97, 7 };
+  guint matched = 0;
+
+  g_file_get_contents (path, &log, &len, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
+    {
+      g_autoptr(TwRuleSet) rules = tw_rule_set_new ();
+      g_autofree char *expected = NULL;
+
+      tw_rule_set_add (rules, patterns[i], TW_LEVEL_INFO, "\\0", &error);
+      g_assert_no_error (error);
+      expected = run_with_rules (log, len, 65536, rules, TRUE, FALSE, FALSE);
+      if (strstr (expected, " rule level=") != NULL)
+        matched++;
+      for (guint k = 0; k < G_N_ELEMENTS (chunks); k++)
+        {
+          g_autofree char *seen = NULL;
+
+          /* byte by byte is slow on the biggest logs; 7 is split enough */
+          seen = run_with_rules (log, len, chunks[k], rules, FALSE, FALSE, FALSE);
+          g_assert_cmpstr (seen, ==, expected);
+        }
+    }
+  g_assert_cmpuint (matched, >, 0);
+}
+
+/* Skimming (a follower far behind) sees the same failures and rule matches as reading
+ * every line, however the stream is split, and nothing else. */
+static void
+test_real_run_skim (gconstpointer data)
+{
+  const RunCase *c = data;
+  static const char * const patterns[] = { "Traceback|Error", "it/s\\]", "\\d+%|[Ee]poch" };
+  g_autofree char *file = g_strdup_printf ("%s.log", c->name);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "real-runs", file, NULL);
+  g_autofree char *log = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  static const gsize chunks[] = { 65536, 4096, 97, 7 };
+
+  g_file_get_contents (path, &log, &len, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
+    {
+      g_autoptr(TwRuleSet) rules = tw_rule_set_new ();
+      g_autofree char *expected = NULL;
+      g_autofree char *all = NULL;
+
+      tw_rule_set_add (rules, patterns[i], TW_LEVEL_INFO, "\\0", &error);
+      g_assert_no_error (error);
+      expected = run_with_rules (log, len, 65536, rules, TRUE, FALSE, TRUE);
+      for (guint k = 0; k < G_N_ELEMENTS (chunks); k++)
+        {
+          g_autofree char *seen = run_with_rules (log, len, chunks[k], rules, FALSE, TRUE, TRUE);
+
+          g_assert_cmpstr (seen, ==, expected);
+        }
+      /* and no progress, epoch or metric at all */
+      all = run_with_rules (log, len, 4096, rules, FALSE, TRUE, FALSE);
+      g_assert_null (strstr (all, " progress "));
+      g_assert_null (strstr (all, " metric "));
+    }
+}
+
 static void
 test_real_run (gconstpointer data)
 {
@@ -950,6 +1075,12 @@ main (int    argc,
       g_free (test_path);
       test_path = g_strdup_printf ("/extract/live/real-runs/%s", run_cases[i].name);
       g_test_add_data_func (test_path, &run_cases[i], test_live_real_run);
+      g_free (test_path);
+      test_path = g_strdup_printf ("/extract/rules/real-runs/%s", run_cases[i].name);
+      g_test_add_data_func (test_path, &run_cases[i], test_real_run_rules);
+      g_free (test_path);
+      test_path = g_strdup_printf ("/extract/skim/real-runs/%s", run_cases[i].name);
+      g_test_add_data_func (test_path, &run_cases[i], test_real_run_skim);
     }
   for (i = 0; i < G_N_ELEMENTS (failure_cases); i++)
     {

@@ -15,6 +15,275 @@
 #define MATCH_LIMIT "(*LIMIT_MATCH=200000)"
 #define MESSAGE_MAX 2048
 
+#if defined(__GNUC__) && G_BYTE_ORDER == G_LITTLE_ENDIAN
+#define HAVE_BLOCKS 1
+typedef guint8 Block __attribute__ ((vector_size (16)));
+#endif
+
+/* memmem() for the short needles of rules, 16 positions at a time: a block in which
+ * the needle's first and last bytes are somewhere in place is compared position by
+ * position. Several times faster than glibc's memmem() over text where neither byte is
+ * rare. */
+static const char *
+find_needle (const char *p,
+             gsize       len,
+             const char *needle,
+             gsize       needle_len)
+{
+  const char *last;
+
+  if (needle_len == 0 || needle_len > len)
+    return needle_len == 0 ? p : NULL;
+  last = p + len - needle_len;
+
+#ifdef HAVE_BLOCKS
+  {
+    Block first = (Block) { 0 } + (guint8) needle[0];
+    Block final = (Block) { 0 } + (guint8) needle[needle_len - 1];
+
+    for (; p + 15 <= last; p += 16)
+      {
+        Block a, b;
+        guint64 lo, hi;
+
+        memcpy (&a, p, sizeof a);
+        memcpy (&b, p + needle_len - 1, sizeof b);
+        a = (Block) ((a == first) & (b == final));
+        memcpy (&lo, &a, sizeof lo);
+        memcpy (&hi, (const char *) &a + sizeof lo, sizeof hi);
+        if (G_LIKELY ((lo | hi) == 0))
+          continue;
+        for (const char *at = p; at < p + 16; at++)
+          if (*at == needle[0] && memcmp (at + 1, needle + 1, needle_len - 1) == 0)
+            return at;
+      }
+  }
+#endif
+  for (; p <= last; p++)
+    if (*p == needle[0] && memcmp (p + 1, needle + 1, needle_len - 1) == 0)
+      return p;
+
+  return NULL;
+}
+
+/* Needles: literals one of which every line a rule set matches must contain, so that a
+ * whole read buffer can be searched for them (memmem) before any regular expression
+ * runs. A needle is at least NEEDLE_MIN ASCII characters without control bytes: the
+ * extractor looks for them in raw bytes, where cleaning keeps every ASCII byte of a
+ * line without control bytes and replaces only invalid UTF-8. */
+#define NEEDLE_MIN 2
+
+typedef struct
+{
+  GString  *run;        /* the literal characters read since the last non-literal */
+  GString  *best;       /* the longest run of the current branch */
+  gboolean  last_literal;
+} NeedleScan;
+
+static void
+end_run (NeedleScan *scan)
+{
+  if (scan->run->len > scan->best->len)
+    g_string_assign (scan->best, scan->run->str);
+  g_string_truncate (scan->run, 0);
+  scan->last_literal = FALSE;
+}
+
+/* Skips a bracketed class at p ('['); returns its closing ']' or NULL. */
+static const char *
+skip_class (const char *p)
+{
+  p++;
+  if (*p == '^')
+    p++;
+  if (*p == ']')
+    p++;
+  for (; *p != '\0'; p++)
+    {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      else if (*p == '[' && p[1] == ':')
+        {
+          const char *close = strstr (p + 2, ":]");
+
+          if (close == NULL)
+            return NULL;
+          p = close + 1;
+        }
+      else if (*p == ']')
+        return p;
+    }
+
+  return NULL;
+}
+
+/* Skips a group at p ('('); returns its closing ')' or NULL. */
+static const char *
+skip_group (const char *p)
+{
+  int depth = 0;
+
+  for (; *p != '\0'; p++)
+    {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      else if (*p == '[')
+        {
+          p = skip_class (p);
+          if (p == NULL)
+            return NULL;
+        }
+      else if (*p == '(')
+        depth++;
+      else if (*p == ')' && --depth == 0)
+        return p;
+    }
+
+  return NULL;
+}
+
+/* Skips a counted repetition at p ('{'): returns its '}' and whether it may repeat
+ * zero times, or NULL when the brace is a literal one. */
+static const char *
+skip_count (const char *p,
+            gboolean   *may_be_zero)
+{
+  const char *q = p + 1;
+  guint64 min = 0;
+
+  if (!g_ascii_isdigit (*q))
+    return NULL;
+  for (; g_ascii_isdigit (*q); q++)
+    min = MIN (min * 10 + (guint64) (*q - '0'), 1000);
+  if (*q == ',')
+    for (q++; g_ascii_isdigit (*q); q++)
+      ;
+  if (*q != '}')
+    return NULL;
+  *may_be_zero = min == 0;
+
+  return q;
+}
+
+/* Whether the text after "(?" sets options for the rest of the pattern: "i)", "-x)". */
+static gboolean
+sets_options (const char *p)
+{
+  if (*p == 'P')
+    return FALSE;
+  while (g_ascii_isalpha (*p) || *p == '-' || *p == '^')
+    p++;
+
+  return *p == ')';
+}
+
+/* Adds to @needles one literal for each top-level alternative of @pattern that every
+ * match of it contains; FALSE when some alternative has none, or the pattern uses
+ * syntax this does not follow (options such as (?i), \Q…\E, numeric escapes), so
+ * that every line must be tried. */
+static gboolean
+collect_needles (const char *pattern,
+                 GPtrArray  *needles)
+{
+  g_autoptr(GString) run = g_string_new (NULL);
+  g_autoptr(GString) best = g_string_new (NULL);
+  NeedleScan scan = { run, best, FALSE };
+
+  for (const char *p = pattern;; p++)
+    {
+      char c = *p;
+
+      switch (c)
+        {
+        case '\0':
+        case '|':
+          end_run (&scan);
+          if (best->len < NEEDLE_MIN)
+            return FALSE;
+          g_ptr_array_add (needles, g_strdup (best->str));
+          g_string_truncate (best, 0);
+          if (c == '\0')
+            return TRUE;
+          break;
+
+        case '\\':
+          c = *++p;
+          if (c == '\0' || strchr ("QEKxocpPNgkuUlL0123456789", c) != NULL)
+            return FALSE;
+          if (g_ascii_isalnum (c))
+            {
+              /* a class (\d, \w, \s), an assertion (\b) or a control character (\t) */
+              end_run (&scan);
+              break;
+            }
+          g_string_append_c (run, c);
+          scan.last_literal = TRUE;
+          break;
+
+        case '(':
+          /* "(?i)" changes the options of what follows; "(?i:…)" only its own group,
+           * which is skipped like any group. "(*…)" verbs change how it matches. */
+          if (p[1] == '*' || (p[1] == '?' && sets_options (p + 2)))
+            return FALSE;
+          end_run (&scan);
+          p = skip_group (p);
+          if (p == NULL)
+            return FALSE;
+          break;
+
+        case '[':
+          end_run (&scan);
+          p = skip_class (p);
+          if (p == NULL)
+            return FALSE;
+          break;
+
+        case '?':
+        case '*':
+        case '+':
+        case '{':
+          {
+            gboolean may_be_zero = c != '+';
+
+            if (c == '{')
+              {
+                const char *close = skip_count (p, &may_be_zero);
+
+                if (close == NULL)
+                  {
+                    /* a literal brace */
+                    g_string_append_c (run, c);
+                    scan.last_literal = TRUE;
+                    break;
+                  }
+                p = close;
+              }
+            /* the repeated atom: the last literal character, or something else */
+            if (scan.last_literal && may_be_zero)
+              g_string_truncate (run, run->len - 1);
+            end_run (&scan);
+            /* lazy and possessive forms */
+            if (p[1] == '?' || p[1] == '+')
+              p++;
+          }
+          break;
+
+        case ')':
+          return FALSE;
+
+        default:
+          if ((guchar) c >= 0x80 || g_ascii_iscntrl (c) || c == '.' || c == '^' || c == '$')
+            end_run (&scan);
+          else
+            {
+              g_string_append_c (run, c);
+              scan.last_literal = TRUE;
+            }
+          break;
+        }
+    }
+}
+
 typedef struct
 {
   GRegex  *regex;
@@ -24,7 +293,9 @@ typedef struct
 
 struct _TwRuleSet
 {
-  GArray *rules;   /* of Rule */
+  GArray    *rules;       /* of Rule */
+  GPtrArray *needles;     /* of char *: one of them is in every line a rule matches */
+  gboolean   every_line;  /* some rule has no needle: every line must be tried */
 };
 
 G_DEFINE_QUARK (tw-rule-error-quark, tw_rule_error)
@@ -140,6 +411,7 @@ tw_rule_set_new (void)
 
   self->rules = g_array_new (FALSE, TRUE, sizeof (Rule));
   g_array_set_clear_func (self->rules, rule_clear);
+  self->needles = g_ptr_array_new_with_free_func (g_free);
 
   return self;
 }
@@ -157,6 +429,7 @@ tw_rule_set_free (TwRuleSet *self)
     return;
 
   g_array_unref (self->rules);
+  g_ptr_array_unref (self->needles);
   g_free (self);
 }
 
@@ -246,6 +519,24 @@ tw_rule_set_add (TwRuleSet   *self,
   rule.template = g_strdup (message_template);
   g_array_append_val (self->rules, rule);
 
+  if (!self->every_line)
+    {
+      g_autoptr(GPtrArray) needles = g_ptr_array_new_with_free_func (g_free);
+
+      if (collect_needles (regex, needles))
+        {
+          for (guint i = 0; i < needles->len; i++)
+            if (!g_ptr_array_find_with_equal_func (self->needles, needles->pdata[i],
+                                                   g_str_equal, NULL))
+              g_ptr_array_add (self->needles, g_strdup (needles->pdata[i]));
+        }
+      else
+        {
+          self->every_line = TRUE;
+          g_ptr_array_set_size (self->needles, 0);
+        }
+    }
+
   return TRUE;
 }
 
@@ -261,6 +552,70 @@ tw_rule_set_get_n_rules (TwRuleSet *self)
   g_return_val_if_fail (self != NULL, 0);
 
   return self->rules->len;
+}
+
+/**
+ * tw_rule_set_get_n_needles:
+ * @self: a rule set
+ *
+ * Tells how many needles the rules have: literals (ASCII, at least two bytes, no
+ * control bytes) one of which is in every line that some rule matches. A reader may
+ * then search a whole buffer for them and try the rules only on the lines that hold
+ * one, with the same result as trying every line.
+ *
+ * Returns: the number of needles; 0 when there are no rules, or when some rule's
+ *   pattern has no needle (it can match without a fixed text, like `\d+%`, or uses
+ *   syntax the search does not follow, like `(?i)`) and every line must be tried
+ */
+guint
+tw_rule_set_get_n_needles (TwRuleSet *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->needles->len;
+}
+
+/**
+ * tw_rule_set_get_needle:
+ * @self: a rule set
+ * @i: an index below tw_rule_set_get_n_needles()
+ *
+ * Returns: the needle, NUL-terminated
+ */
+const char *
+tw_rule_set_get_needle (TwRuleSet *self,
+                        guint      i)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (i < self->needles->len, NULL);
+
+  return self->needles->pdata[i];
+}
+
+/**
+ * tw_rule_set_find_needle:
+ * @self: a rule set
+ * @i: an index below tw_rule_set_get_n_needles()
+ * @p: text, not NUL-terminated (raw bytes will do)
+ * @len: its length in bytes
+ *
+ * Finds the first occurrence of needle @i in @p, as memmem() would, only faster.
+ *
+ * Returns: (nullable): where it starts in @p, or %NULL
+ */
+const char *
+tw_rule_set_find_needle (TwRuleSet  *self,
+                         guint       i,
+                         const char *p,
+                         gsize       len)
+{
+  const char *needle;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (i < self->needles->len, NULL);
+
+  needle = self->needles->pdata[i];
+  return find_needle (p, len, needle, strlen (needle));
 }
 
 /**
@@ -287,6 +642,18 @@ tw_rule_set_line (TwRuleSet  *self,
 
   if (line == NULL)
     line = "";
+
+  /* without a needle, no rule can match: the regular expressions are spared */
+  if (self->needles->len > 0)
+    {
+      guint k;
+
+      for (k = 0; k < self->needles->len; k++)
+        if (tw_rule_set_find_needle (self, k, line, len) != NULL)
+          break;
+      if (k == self->needles->len)
+        return;
+    }
 
   for (guint i = 0; i < self->rules->len; i++)
     {

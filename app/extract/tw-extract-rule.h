@@ -21,26 +21,33 @@ typedef enum
 
 typedef struct _TwRuleSet TwRuleSet;
 
-GQuark     tw_rule_error_quark     (void);
+GQuark      tw_rule_error_quark       (void);
 
-TwRuleSet *tw_rule_set_new         (void);
-void       tw_rule_set_free        (TwRuleSet   *self);
-gboolean   tw_rule_set_add         (TwRuleSet   *self,
-                                    const char  *regex,
-                                    TwLevel      level,
-                                    const char  *message_template,
-                                    GError     **error);
-guint      tw_rule_set_get_n_rules (TwRuleSet   *self);
-void       tw_rule_set_line        (TwRuleSet   *self,
-                                    const char  *line,
-                                    gsize        len,
-                                    guint64      offset,
-                                    GArray      *out);
-void       tw_rule_set_line_func   (const char  *line,
-                                    gsize        len,
-                                    guint64      offset,
-                                    GArray      *out,
-                                    gpointer     user_data);
+TwRuleSet  *tw_rule_set_new           (void);
+void        tw_rule_set_free          (TwRuleSet   *self);
+gboolean    tw_rule_set_add           (TwRuleSet   *self,
+                                       const char  *regex,
+                                       TwLevel      level,
+                                       const char  *message_template,
+                                       GError     **error);
+guint       tw_rule_set_get_n_rules   (TwRuleSet   *self);
+guint       tw_rule_set_get_n_needles (TwRuleSet   *self);
+const char *tw_rule_set_get_needle    (TwRuleSet   *self,
+                                       guint        i);
+const char *tw_rule_set_find_needle   (TwRuleSet   *self,
+                                       guint        i,
+                                       const char  *p,
+                                       gsize        len);
+void        tw_rule_set_line          (TwRuleSet   *self,
+                                       const char  *line,
+                                       gsize        len,
+                                       guint64      offset,
+                                       GArray      *out);
+void        tw_rule_set_line_func     (const char  *line,
+                                       gsize        len,
+                                       guint64      offset,
+                                       GArray      *out,
+                                       gpointer     user_data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TwRuleSet, tw_rule_set_free)
 

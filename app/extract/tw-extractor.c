@@ -2,6 +2,9 @@
  * and runs the parsers on them (bytes in, observations out)
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+/* memmem, memrchr */
+#define _GNU_SOURCE 1
+
 #include "config.h"
 
 #include "tw-extractor.h"
@@ -11,6 +14,7 @@
 #include "tw-extract-failure-line.h"
 #include "tw-extract-failure.h"
 #include "tw-extract-progress.h"
+#include "tw-extract-rule.h"
 
 typedef struct
 {
@@ -55,6 +59,14 @@ struct _TwExtractor
   TwProgressState  progress;
   GArray          *line_funcs;      /* of LineFunc */
   guint            n_other_funcs;   /* line funcs that are not failure detectors */
+
+  TwRuleSet       *rules;           /* the user's rules, not owned; nullable */
+  const char     **needle_next;     /* per needle of the rules: where it is next in the
+                                     * chunk being fed (the chunk's end: nowhere), NULL
+                                     * when not looked for yet */
+  guint            n_needle_next;
+
+  gboolean         skim;            /* see tw_extractor_set_skim() */
 };
 
 #if defined(__GNUC__) && G_BYTE_ORDER == G_LITTLE_ENDIAN
@@ -455,6 +467,9 @@ line_funcs_ignore (TwExtractor *self)
 
   if (self->n_other_funcs > 0)
     return FALSE;
+  if (self->rules != NULL && tw_rule_set_get_n_rules (self->rules) > 0 &&
+      tw_rule_set_get_n_needles (self->rules) == 0)
+    return FALSE;
   for (i = 0; i < self->line_funcs->len; i++)
     if (!tw_failure_detector_is_idle (g_array_index (self->line_funcs, LineFunc, i).user_data))
       return FALSE;
@@ -476,6 +491,50 @@ call_line_funcs (TwExtractor *self,
 
       lf->func (line, len, offset, out, lf->user_data);
     }
+  if (self->rules != NULL)
+    tw_rule_set_line (self->rules, line, len, offset, out);
+}
+
+/* The first place in [p, end) where a needle of the rules starts, or end. Each needle
+ * is searched for once per stretch of the chunk, not once per line. */
+static const guint8 *
+find_rule_candidate (TwExtractor  *self,
+                     const guint8 *p,
+                     const guint8 *end)
+{
+  const guint8 *first = end;
+  guint n = tw_rule_set_get_n_needles (self->rules);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *next = self->needle_next[i];
+
+      if (next == NULL || next < (const char *) p)
+        {
+          next = tw_rule_set_find_needle (self->rules, i, (const char *) p, end - p);
+          if (next == NULL)
+            next = (const char *) end;
+          self->needle_next[i] = next;
+        }
+      first = MIN (first, (const guint8 *) next);
+    }
+
+  return first;
+}
+
+/* Forgets where the needles were: a new chunk, or new rules. */
+static void
+reset_needles (TwExtractor *self)
+{
+  guint n = self->rules != NULL ? tw_rule_set_get_n_needles (self->rules) : 0;
+
+  if (n > self->n_needle_next)
+    {
+      self->needle_next = g_renew (const char *, self->needle_next, n);
+      self->n_needle_next = n;
+    }
+  for (guint i = 0; i < n; i++)
+    self->needle_next[i] = NULL;
 }
 
 static gboolean
@@ -509,6 +568,17 @@ process_line (TwExtractor  *self,
 
   if (flags == LINE_UNKNOWN)
     find_line_end (raw, raw + len, &flags);
+
+  if (self->skim)
+    {
+      if (!quiet)
+        {
+          clean = clean_line (self, raw, len, flags, &clean_len);
+          if (clean_len > 0)
+            call_line_funcs (self, clean, clean_len, offset, out);
+        }
+      return;
+    }
 
   /* Most of a big log is redraws of a bar that the next redraw supersedes: when no line
    * func wants one, it is held raw and cleaned only if it turns out to be the newest.
@@ -697,6 +767,7 @@ tw_extractor_free (TwExtractor *self)
   g_string_free (self->parse, TRUE);
   g_string_free (self->pending, TRUE);
   g_array_unref (self->line_funcs);
+  g_free (self->needle_next);
   g_free (self);
 }
 
@@ -731,6 +802,7 @@ tw_extractor_feed (TwExtractor  *self,
   const guint8 *p = data;
   const guint8 *end = data + len;
   const guint8 *candidate = NULL;
+  const guint8 *rule_candidate = NULL;
   /* the last line that ended here, for telling whether the next one is a redraw: in
    * the chunk (looked at only if a partial line follows it), or already known */
   const guint8 *last = NULL;
@@ -745,6 +817,7 @@ tw_extractor_feed (TwExtractor  *self,
   if (len == 0)
     return;
 
+  reset_needles (self);
   if (self->cr_held)
     {
       gboolean crlf = *p == '\n';
@@ -758,10 +831,44 @@ tw_extractor_feed (TwExtractor  *self,
 
   while (p < end)
     {
-      guint64 here = self->offset + (p - data);
+      guint64 here;
       guint flags = 0;
-      const guint8 *eol = find_line_end (p, end, &flags);
+      const guint8 *eol;
       gboolean by_cr;
+
+      /* Skimming: straight to the line of the next failure candidate or needle */
+      if (self->skim && !self->in_line && line_funcs_ignore (self))
+        {
+          const guint8 *next;
+          const guint8 *nl;
+
+          if (candidate < p)
+            {
+              candidate = (const guint8 *)
+                tw_failure_line_find_candidate ((const char *) p, end - p);
+              if (candidate == NULL)
+                candidate = end;
+            }
+          next = candidate;
+          if (self->rules != NULL && tw_rule_set_get_n_needles (self->rules) > 0)
+            {
+              if (rule_candidate < p)
+                rule_candidate = find_rule_candidate (self, p, end);
+              next = MIN (next, rule_candidate);
+            }
+          nl = next > p ? memrchr (p, '\n', next - p) : NULL;
+          if (nl != NULL)
+            {
+              p = nl + 1;
+              last = NULL;
+              redraw_before = FALSE;
+              if (p == end)
+                break;
+            }
+        }
+
+      here = self->offset + (p - data);
+      eol = find_line_end (p, end, &flags);
 
       /* a bare '\r' (a bar redrawn) is told from "\r\n" (a line end) by the next
        * byte: a line ended so at the end of the chunk is held too */
@@ -797,6 +904,12 @@ tw_extractor_feed (TwExtractor  *self,
                     candidate = end;
                 }
               quiet = candidate >= eol;
+              if (quiet && self->rules != NULL && tw_rule_set_get_n_needles (self->rules) > 0)
+                {
+                  if (rule_candidate < p)
+                    rule_candidate = find_rule_candidate (self, p, end);
+                  quiet = rule_candidate >= eol;
+                }
             }
           process_line (self, p, MIN ((gsize) (eol - p), TW_EXTRACTOR_LINE_CAP), flags, quiet,
                         here, by_cr, TRUE, out);
@@ -958,4 +1071,54 @@ tw_extractor_add_line_func (TwExtractor    *self,
   if (func != tw_failure_detector_line_func)
     self->n_other_funcs++;
   g_array_append_val (self->line_funcs, lf);
+}
+
+/**
+ * tw_extractor_set_rules:
+ * @self: a #TwExtractor
+ * @rules: (nullable): the user's rules, owned by the caller, who keeps them alive until
+ *   they are replaced or @self is freed
+ *
+ * Sets the rules every clean line is matched against, after the line functions, from
+ * the next line on. When every rule has a needle (see tw_rule_set_get_n_needles()), a
+ * chunk is searched for the needles once and the rules are tried only on the lines
+ * that hold one; bar redraws that a later redraw supersedes are then still skipped
+ * unread when no needle is in them. What is observed stays the same.
+ */
+void
+tw_extractor_set_rules (TwExtractor *self,
+                        TwRuleSet   *rules)
+{
+  g_return_if_fail (self != NULL);
+
+  self->rules = rules;
+}
+
+/**
+ * tw_extractor_set_skim:
+ * @self: a #TwExtractor
+ * @skim: whether to skim from the next line on
+ * @out: (element-type TwObservation): array to append observations to
+ *
+ * Skimming is for a reader far behind a writer, such as a follower that finds 100 MB
+ * appended at once: what matters then is a failure, or a line a user rule asks for,
+ * not each of the epochs and metrics the backlog went through, which the newest lines
+ * tell anyway. While skimming, the lines in which neither a failure candidate (see
+ * tw_failure_line_find_candidate()) nor a needle of the rules is found in the raw bytes
+ * are passed over unread, whole stretches of a chunk at a time; the other lines go to
+ * the line functions and the rules, as always; no line is parsed for progress,
+ * epochs, metrics, checkpoints or completion. A held bar update is reported first.
+ */
+void
+tw_extractor_set_skim (TwExtractor *self,
+                       gboolean     skim,
+                       GArray      *out)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (out != NULL);
+
+  skim = !!skim;
+  if (skim && !self->skim)
+    flush_pending (self, out);
+  self->skim = skim;
 }

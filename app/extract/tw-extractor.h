@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "tw-extract-rule.h"
 #include "tw-observation.h"
 
 G_BEGIN_DECLS
@@ -54,6 +55,11 @@ void         tw_extractor_add_line_func   (TwExtractor    *self,
                                            TwLineFunc      func,
                                            gpointer        user_data,
                                            GDestroyNotify  destroy);
+void         tw_extractor_set_rules       (TwExtractor    *self,
+                                           TwRuleSet      *rules);
+void         tw_extractor_set_skim        (TwExtractor    *self,
+                                           gboolean        skim,
+                                           GArray         *out);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TwExtractor, tw_extractor_free)
 
