@@ -1144,11 +1144,24 @@ tw_application_startup (GApplication *application)
 
   self->started = g_get_real_time ();
 
+  self->inotify = tw_inotify_new (&error);
+  if (self->inotify == NULL)
+    {
+      /* Followed files are polled instead. */
+      g_message ("%s", error->message);
+      g_clear_error (&error);
+    }
+
   self->config = tw_config_new (NULL);
   if (!tw_config_load (self->config, &error))
     g_message ("%s", error->message);
+  g_clear_error (&error);
   g_signal_connect (self->config, "changed", G_CALLBACK (config_changed_cb), self);
-  tw_config_watch (self->config);
+  /* One inotify instance for everything the daemon watches, the config included. */
+  if (self->inotify != NULL)
+    tw_config_watch (self->config, self->inotify);
+  else
+    g_message ("Changes to the config file take effect when Trainwatch restarts.");
 
   self->history = tw_history_new (history_path);
   load_history (self);
@@ -1156,14 +1169,6 @@ tw_application_startup (GApplication *application)
   self->offsets = tw_offsets_new (offsets_path);
   if (!tw_offsets_load (self->offsets, &error))
     {
-      g_message ("%s", error->message);
-      g_clear_error (&error);
-    }
-
-  self->inotify = tw_inotify_new (&error);
-  if (self->inotify == NULL)
-    {
-      /* Followed files are polled instead. */
       g_message ("%s", error->message);
       g_clear_error (&error);
     }

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,8 +46,9 @@ struct _TwConfig
   GPtrArray *problems;        /* of TwConfigProblem; replaced as a whole on each load */
   GBytes    *loaded;          /* the contents values came from; NULL: no file */
 
-  GPtrArray *monitors;        /* of GFileMonitor, on the directories of watched_files */
-  GPtrArray *watched_files;   /* of GFile: the path and, if it is a symlink, its target */
+  TwInotify *inotify;         /* the daemon's; set while watching */
+  GPtrArray *dir_watches;     /* of DirWatch, on the directories of watched_files */
+  GPtrArray *watched_files;   /* of char *: the path and, if it is a symlink, its target */
   char      *watched_target;
   guint      reload_id;
   char      *last_reload_error;
@@ -844,8 +846,8 @@ reload (TwConfig *self)
 
   /* the symlink may now point somewhere else */
   target = resolve_target (self->path);
-  if (self->monitors != NULL && g_strcmp0 (target, self->watched_target) != 0)
-    tw_config_watch (self);
+  if (self->inotify != NULL && g_strcmp0 (target, self->watched_target) != 0)
+    tw_config_watch (self, self->inotify);
 
   /* Our own saves, and saves that changed nothing, come back here too. A deleted file
    * means defaults, but is not recreated: the user may be moving it. */
@@ -867,37 +869,44 @@ reload_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-is_watched_file (TwConfig *self,
-                 GFile    *file)
+/* One watched directory: the folder of a watched file or, while that folder does not
+ * exist, its nearest existing ancestor. */
+typedef struct
 {
-  guint i;
+  TwConfig *config;   /* not owned */
+  char     *dir;
+  gboolean  ancestor; /* waiting for the folder to be created */
+  guint     id;
+} DirWatch;
 
-  if (file == NULL)
-    return FALSE;
+static void
+dir_watch_free (gpointer data)
+{
+  DirWatch *watch = data;
 
-  for (i = 0; i < self->watched_files->len; i++)
-    {
-      if (g_file_equal (file, g_ptr_array_index (self->watched_files, i)))
-        return TRUE;
-    }
+  if (watch->id != 0 && watch->config->inotify != NULL)
+    tw_inotify_remove_watch (watch->config->inotify, watch->id);
+  g_free (watch->dir);
+  g_free (watch);
+}
+
+static gboolean
+is_watched_file (TwConfig   *self,
+                 const char *dir,
+                 const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  for (guint i = 0; i < self->watched_files->len; i++)
+    if (strcmp (path, g_ptr_array_index (self->watched_files, i)) == 0)
+      return TRUE;
 
   return FALSE;
 }
 
 static void
-monitor_changed_cb (GFileMonitor      *monitor,
-                    GFile             *file,
-                    GFile             *other_file,
-                    GFileMonitorEvent  event,
-                    gpointer           user_data)
+schedule_reload (TwConfig *self)
 {
-  TwConfig *self = user_data;
-
-  /* an editor saving by rename shows up as other_file of a RENAMED event */
-  if (!is_watched_file (self, file) && !is_watched_file (self, other_file))
-    return;
-
   if (self->reload_id == 0)
     {
       self->reload_id = g_timeout_add (RELOAD_DELAY_MS, reload_timeout_cb, self);
@@ -905,61 +914,99 @@ monitor_changed_cb (GFileMonitor      *monitor,
     }
 }
 
-static void
-clear_monitors (TwConfig *self)
+static gboolean
+rewatch_idle_cb (gpointer user_data)
 {
-  guint i;
+  TwConfig *self = user_data;
 
-  if (self->monitors == NULL)
-    return;
+  if (self->inotify != NULL)
+    tw_config_watch (self, self->inotify);
+  schedule_reload (self);
 
-  for (i = 0; i < self->monitors->len; i++)
+  return G_SOURCE_REMOVE;
+}
+
+static void
+dir_event_cb (TwInotify  *inotify,
+              guint32     mask,
+              const char *name,
+              gpointer    user_data)
+{
+  DirWatch *watch = user_data;
+  TwConfig *self = watch->config;
+
+  /* The folder appeared (or one on the way to it), went away, or events were lost:
+   * watch afresh, from an idle so that no subscription is removed while it is being
+   * dispatched, and look at the file again. */
+  if ((mask & (IN_IGNORED | IN_Q_OVERFLOW)) != 0 ||
+      (watch->ancestor && (mask & (IN_CREATE | IN_MOVED_TO)) != 0))
     {
-      GFileMonitor *monitor = g_ptr_array_index (self->monitors, i);
-
-      g_signal_handlers_disconnect_by_func (monitor, monitor_changed_cb, self);
-      g_file_monitor_cancel (monitor);
+      g_idle_add_full (G_PRIORITY_DEFAULT, rewatch_idle_cb, g_object_ref (self), g_object_unref);
+      return;
     }
 
-  g_clear_pointer (&self->monitors, g_ptr_array_unref);
+  /* an editor saving by rename shows up as a file moved to the watched name */
+  if (!watch->ancestor && name != NULL && is_watched_file (self, watch->dir, name))
+    schedule_reload (self);
+}
+
+static void
+clear_watches (TwConfig *self)
+{
+  g_clear_pointer (&self->dir_watches, g_ptr_array_unref);
   g_clear_pointer (&self->watched_files, g_ptr_array_unref);
   g_clear_pointer (&self->watched_target, g_free);
 }
 
 static void
-add_monitor (TwConfig   *self,
-             const char *path)
+add_dir_watch (TwConfig   *self,
+               const char *path)
 {
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFile) dir = g_file_get_parent (file);
-  g_autoptr(GFileMonitor) monitor = NULL;
+  g_autofree char *dir = g_path_get_dirname (path);
   g_autoptr(GError) error = NULL;
-  guint i;
+  DirWatch *watch;
 
-  g_ptr_array_add (self->watched_files, g_object_ref (file));
+  g_ptr_array_add (self->watched_files, g_strdup (path));
 
-  if (dir == NULL)
-    return;
+  for (guint i = 0; i < self->dir_watches->len; i++)
+    if (strcmp (((DirWatch *) g_ptr_array_index (self->dir_watches, i))->dir, dir) == 0)
+      return;
 
-  for (i = 0; i + 1 < self->watched_files->len; i++)
+  /* the directory, not the file: editors that save by renaming a new file over the
+   * old one would leave a watch on the file watching the old one */
+  watch = g_new0 (DirWatch, 1);
+  watch->config = self;
+  watch->dir = g_strdup (dir);
+  for (;;)
     {
-      g_autoptr(GFile) other_dir = g_file_get_parent (g_ptr_array_index (self->watched_files, i));
+      guint32 mask = watch->ancestor ? IN_CREATE | IN_MOVED_TO
+                                     : IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE |
+                                       IN_MOVED_FROM | IN_MOVED_TO;
+      char *parent;
 
-      if (other_dir != NULL && g_file_equal (dir, other_dir))
-        return;
+      g_clear_error (&error);
+      watch->id = tw_inotify_add_watch (self->inotify, watch->dir, mask, dir_event_cb, watch, &error);
+      if (watch->id != 0 || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        break;
+      /* not there yet: wait for it in the nearest folder that is */
+      parent = g_path_get_dirname (watch->dir);
+      if (strcmp (parent, watch->dir) == 0)
+        {
+          g_free (parent);
+          break;
+        }
+      g_free (watch->dir);
+      watch->dir = parent;
+      watch->ancestor = TRUE;
     }
 
-  /* the directory, not the file: editors that save by renaming a new file over
-   * the old one would leave a file monitor watching the old one */
-  monitor = g_file_monitor_directory (dir, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
-  if (monitor == NULL)
+  if (watch->id == 0)
     {
       g_message ("Failed to watch config file “%s” for changes: %s", path, error->message);
+      dir_watch_free (watch);
       return;
     }
-
-  g_signal_connect (monitor, "changed", G_CALLBACK (monitor_changed_cb), self);
-  g_ptr_array_add (self->monitors, g_steal_pointer (&monitor));
+  g_ptr_array_add (self->dir_watches, watch);
 }
 
 static void
@@ -967,7 +1014,8 @@ tw_config_dispose (GObject *object)
 {
   TwConfig *self = TW_CONFIG (object);
 
-  clear_monitors (self);
+  clear_watches (self);
+  g_clear_object (&self->inotify);
   g_clear_handle_id (&self->reload_id, g_source_remove);
 
   G_OBJECT_CLASS (tw_config_parent_class)->dispose (object);
@@ -1198,26 +1246,31 @@ tw_config_get_problems (TwConfig *self)
 /**
  * tw_config_watch:
  * @self: a #TwConfig
+ * @inotify: the daemon's inotify instance, which @self keeps
  *
  * Reloads the file whenever it changes (bursts of changes are coalesced, and
  * changes that leave the contents as loaded are ignored), emitting
  * #TwConfig::changed when values or problems changed. If the path is a symlink,
- * both the link and its target are watched. Calling it again re-creates the watch.
+ * both the link and its target are watched; a folder that does not exist yet is
+ * waited for. Calling it again re-creates the watch.
  */
 void
-tw_config_watch (TwConfig *self)
+tw_config_watch (TwConfig  *self,
+                 TwInotify *inotify)
 {
   g_return_if_fail (TW_IS_CONFIG (self));
+  g_return_if_fail (TW_IS_INOTIFY (inotify));
 
-  clear_monitors (self);
+  clear_watches (self);
+  g_set_object (&self->inotify, inotify);
 
-  self->monitors = g_ptr_array_new_with_free_func (g_object_unref);
-  self->watched_files = g_ptr_array_new_with_free_func (g_object_unref);
+  self->dir_watches = g_ptr_array_new_with_free_func (dir_watch_free);
+  self->watched_files = g_ptr_array_new_with_free_func (g_free);
   self->watched_target = resolve_target (self->path);
 
-  add_monitor (self, self->path);
+  add_dir_watch (self, self->path);
   if (strcmp (self->watched_target, self->path) != 0)
-    add_monitor (self, self->watched_target);
+    add_dir_watch (self, self->watched_target);
 }
 
 #define TYPE_BIT(type) (1u << (type))

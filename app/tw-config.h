@@ -5,6 +5,8 @@
 
 #include <gio/gio.h>
 
+#include "tw-inotify.h"
+
 G_BEGIN_DECLS
 
 #define TW_CONFIG_ERROR (tw_config_error_quark ())
@@ -42,7 +44,8 @@ const char *tw_config_get_path          (TwConfig    *self);
 gboolean    tw_config_load              (TwConfig    *self,
                                          GError     **error);
 GPtrArray  *tw_config_get_problems      (TwConfig    *self);
-void        tw_config_watch             (TwConfig    *self);
+void        tw_config_watch             (TwConfig    *self,
+                                         TwInotify   *inotify);
 
 gboolean    tw_config_get_boolean       (TwConfig    *self,
                                          const char  *group,

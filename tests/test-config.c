@@ -1143,8 +1143,9 @@ test_set_same_value (void)
 
 typedef struct
 {
-  TwConfig *config;
-  guint     changed;
+  TwConfig  *config;
+  TwInotify *inotify;
+  guint      changed;
 } WatchData;
 
 static gboolean
@@ -1166,16 +1167,21 @@ static void
 watch_setup (WatchData  *watch,
              const char *text)
 {
+  g_autoptr(GError) error = NULL;
+
   watch->config = load_config (text);
   watch->changed = 0;
+  watch->inotify = tw_inotify_new (&error);
+  g_assert_no_error (error);
   g_signal_connect (watch->config, "changed", G_CALLBACK (watch_changed_cb), watch);
-  tw_config_watch (watch->config);
+  tw_config_watch (watch->config, watch->inotify);
 }
 
 static void
 watch_teardown (WatchData *watch)
 {
   g_assert_finalize_object (g_steal_pointer (&watch->config));
+  g_assert_finalize_object (g_steal_pointer (&watch->inotify));
 }
 
 typedef enum
@@ -1239,6 +1245,81 @@ test_watch_reloads (gconstpointer data)
   if (g_test_subprocess ())
     {
       run_watch_reloads (GPOINTER_TO_INT (data));
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+/* Removes a folder and what is in it, like `rm -rf`. */
+static gboolean
+rm_rf (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return g_remove (path) == 0 || errno == ENOENT;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (!rm_rf (child))
+        {
+          g_dir_close (dir);
+          return FALSE;
+        }
+    }
+  g_dir_close (dir);
+
+  return g_rmdir (path) == 0;
+}
+
+/* A config folder that does not exist yet is waited for, several levels up; one that
+ * is removed and made again is watched again. */
+static void
+run_watch_missing_folder (void)
+{
+  g_autofree char *path = config_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *parent = g_path_get_dirname (dir);
+  WatchData watch;
+
+  watch_setup (&watch, NULL);
+  g_assert_true (rm_rf (parent));
+  tw_test_iterate_for (200);
+  /* watched afresh while the folder is missing */
+  tw_config_watch (watch.config, watch.inotify);
+  watch.changed = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  tw_test_iterate_for (200);
+  write_file (path, "[desktop]\nsound = false\n", -1);
+  g_assert_true (tw_test_wait_until (changed_cond, &watch, 5000));
+  g_assert_false (tw_config_get_boolean (watch.config, "desktop", "sound"));
+
+  /* gone (defaults), then back */
+  watch.changed = 0;
+  g_assert_true (rm_rf (dir));
+  g_assert_true (tw_test_wait_until (changed_cond, &watch, 5000));
+  g_assert_true (tw_config_get_boolean (watch.config, "desktop", "sound"));
+  watch.changed = 0;
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  tw_test_iterate_for (200);
+  write_file (path, "[desktop]\nsound = false\n", -1);
+  g_assert_true (tw_test_wait_until (changed_cond, &watch, 5000));
+  g_assert_false (tw_config_get_boolean (watch.config, "desktop", "sound"));
+
+  watch_teardown (&watch);
+}
+
+static void
+test_watch_missing_folder (void)
+{
+  if (g_test_subprocess ())
+    {
+      run_watch_missing_folder ();
       return;
     }
 
@@ -1748,6 +1829,7 @@ main (int   argc,
   g_test_add_data_func ("/config/watch/in-place",
                         GINT_TO_POINTER (WRITE_IN_PLACE), test_watch_reloads);
   g_test_add_func ("/config/watch/ignores-identical", test_watch_ignores_identical);
+  g_test_add_func ("/config/watch/missing-folder", test_watch_missing_folder);
   g_test_add_func ("/config/watch/ignores-own-save", test_watch_ignores_own_save);
   g_test_add_func ("/config/watch/problems-replaced", test_watch_problems_replaced);
   g_test_add_func ("/config/watch/symlink-target", test_watch_symlink_target);
