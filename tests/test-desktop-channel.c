@@ -20,7 +20,7 @@
 
 typedef struct
 {
-  GTestDBus        *bus;
+  TwTestBus        *bus;
   TwTestNotifyd    *notifyd;
   TwDesktopChannel *channel;
   GPtrArray        *calls;      /* the latest from the server */
@@ -51,8 +51,8 @@ fixture_set_up (Fixture    *fx,
 {
   memset (fx, 0, sizeof *fx);
 
-  fx->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (fx->bus);
+  fx->bus = tw_test_bus_new ();
+  tw_test_bus_up (fx->bus);
   if (capabilities != NULL)
     fx->notifyd = tw_test_notifyd_start (capabilities);
   fx->channel = tw_desktop_channel_new (APP_NAME, ICON_NAME);
@@ -65,8 +65,7 @@ fixture_tear_down (Fixture *fx)
   if (fx->channel != NULL)
     g_assert_finalize_object (g_steal_pointer (&fx->channel));
   g_clear_pointer (&fx->notifyd, tw_test_notifyd_stop);
-  g_test_dbus_down (fx->bus);
-  g_clear_object (&fx->bus);
+  g_clear_pointer (&fx->bus, tw_test_bus_free);
 }
 
 static gboolean
@@ -891,8 +890,8 @@ test_stopped_server_dispose (void)
   if (run_in_subprocess ())
     return;
 
-  fx.bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (fx.bus);
+  fx.bus = tw_test_bus_new ();
+  tw_test_bus_up (fx.bus);
   fx.notifyd = tw_test_notifyd_start ("body");
   /* Stopped before the channel exists, its worker is sure to hang in its
    * first question to the server. */

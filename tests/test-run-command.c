@@ -24,7 +24,7 @@
 
 typedef struct
 {
-  GTestDBus       *bus;
+  TwTestBus       *bus;
   GDBusConnection *connection;
   TwTestNotifyd   *notifyd;
   char           **env;
@@ -214,8 +214,8 @@ fixture_setup (Fixture       *fx,
   g_autoptr(GError) error = NULL;
   const char *capabilities = data;
 
-  fx->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (fx->bus);
+  fx->bus = tw_test_bus_new ();
+  tw_test_bus_up (fx->bus);
   fx->connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   g_assert_no_error (error);
 
@@ -268,8 +268,7 @@ fixture_teardown (Fixture       *fx,
 
   g_clear_pointer (&fx->notifyd, tw_test_notifyd_stop);
   g_clear_object (&fx->connection);
-  g_test_dbus_down (fx->bus);
-  g_clear_object (&fx->bus);
+  g_clear_pointer (&fx->bus, tw_test_bus_free);
   g_clear_pointer (&fx->env, g_strfreev);
   g_clear_pointer (&fx->state_dir, g_free);
   g_clear_pointer (&fx->runs_dir, g_free);

@@ -5,10 +5,14 @@
 
 #include "tw-test-util.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -148,7 +152,7 @@ tw_test_notifyd_is_supported (void)
  *
  * Starts `/usr/bin/python3 -m dbusmock --session -t notification_daemon`
  * with these capabilities on the current session bus (the one in
- * `DBUS_SESSION_BUS_ADDRESS`, e.g. from a #GTestDBus), logging to a
+ * `DBUS_SESSION_BUS_ADDRESS`, e.g. from a #TwTestBus), logging to a
  * temporary file so nothing reaches the TAP output, and iterates the
  * thread-default main context until the mock owns
  * `org.freedesktop.Notifications` (20 s at most; the test fails otherwise).
@@ -679,4 +683,215 @@ tw_test_notify_call_get_n_actions (GVariant *call)
   g_autoptr(GVariant) actions = dup_argument (call, 5, G_VARIANT_TYPE_STRING_ARRAY);
 
   return g_variant_n_children (actions) / 2;
+}
+
+/* A private session bus. With GLib 2.74, g_test_dbus_up() sometimes never returned in
+ * our tests under AddressSanitizer: its dbus-daemon was up and serving, yet the test
+ * waited on the pipe the address comes through, with no time limit (the daemon held the
+ * pipe's write end at another descriptor than the one it was told to print to). So the
+ * tests start dbus-daemon themselves: the address comes on its standard output, read up
+ * to the first line end, within a time limit. */
+struct _TwTestBus
+{
+  GPtrArray *service_dirs;   /* of char * */
+  GPid       pid;
+  char      *address;
+  char      *config_path;
+};
+
+/**
+ * tw_test_bus_new:
+ *
+ * Returns: a private session bus, not started yet
+ */
+TwTestBus *
+tw_test_bus_new (void)
+{
+  TwTestBus *self = g_new0 (TwTestBus, 1);
+
+  self->service_dirs = g_ptr_array_new_with_free_func (g_free);
+  return self;
+}
+
+/**
+ * tw_test_bus_add_service_dir:
+ * @self: a bus not started yet
+ * @dir: a folder of D-Bus service files the bus may start services from
+ */
+void
+tw_test_bus_add_service_dir (TwTestBus  *self,
+                             const char *dir)
+{
+  g_assert_null (self->address);
+  g_ptr_array_add (self->service_dirs, g_strdup (dir));
+}
+
+static char *
+write_bus_config (TwTestBus *self)
+{
+  g_autoptr(GString) config = g_string_new ("<busconfig>\n"
+                                            "  <type>session</type>\n"
+                                            "  <listen>unix:tmpdir=/tmp</listen>\n");
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+  int fd;
+
+  for (guint i = 0; i < self->service_dirs->len; i++)
+    {
+      g_autofree char *escaped = g_markup_escape_text (g_ptr_array_index (self->service_dirs, i), -1);
+
+      g_string_append_printf (config, "  <servicedir>%s</servicedir>\n", escaped);
+    }
+  g_string_append (config, "  <policy context=\"default\">\n"
+                           "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+                           "    <allow eavesdrop=\"true\"/>\n"
+                           "    <allow own=\"*\"/>\n"
+                           "  </policy>\n"
+                           "</busconfig>\n");
+
+  fd = g_file_open_tmp ("tw-test-bus-XXXXXX.conf", &path, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (path, config->str, config->len, &error);
+  g_assert_no_error (error);
+
+  return path;
+}
+
+/**
+ * tw_test_bus_up:
+ * @self: a bus not started yet
+ *
+ * Starts dbus-daemon and points `DBUS_SESSION_BUS_ADDRESS` at it (and unsets
+ * `DBUS_STARTER_*` and `DISPLAY`), so that children started later use it too. Fails
+ * the test when the daemon cannot be started or does not tell its address within
+ * 20 seconds.
+ */
+void
+tw_test_bus_up (TwTestBus *self)
+{
+  g_autofree char *config_arg = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) line = g_string_new (NULL);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  int out_fd = -1;
+
+  g_assert_null (self->address);
+  self->config_path = write_bus_config (self);
+  config_arg = g_strdup_printf ("--config-file=%s", self->config_path);
+  {
+    const char *argv[] = { "dbus-daemon", "--nofork", "--print-address=1", config_arg, NULL };
+
+    g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
+                              G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                              &self->pid, NULL, &out_fd, NULL, &error);
+    g_assert_no_error (error);
+  }
+
+  while (strchr (line->str, '\n') == NULL)
+    {
+      struct pollfd pfd = { out_fd, POLLIN, 0 };
+      gint64 left = deadline - g_get_monotonic_time ();
+      char buf[256];
+      ssize_t n;
+
+      if (left <= 0)
+        g_error ("dbus-daemon did not tell its address within 20 s");
+      if (poll (&pfd, 1, (int) (left / 1000) + 1) <= 0)
+        continue;
+      n = read (out_fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        g_error ("dbus-daemon exited before telling its address");
+      g_string_append_len (line, buf, n);
+    }
+  /* the daemon keeps its standard output; what it might print later is not read */
+  close (out_fd);
+  self->address = g_strndup (line->str, strchr (line->str, '\n') - line->str);
+
+  g_unsetenv ("DISPLAY");
+  g_unsetenv ("DBUS_STARTER_ADDRESS");
+  g_unsetenv ("DBUS_STARTER_BUS_TYPE");
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", self->address, TRUE);
+}
+
+/**
+ * tw_test_bus_get_address:
+ * @self: a started bus
+ *
+ * Returns: its address
+ */
+const char *
+tw_test_bus_get_address (TwTestBus *self)
+{
+  return self->address;
+}
+
+static void
+connection_gone_cb (gpointer  data,
+                    GObject  *where_the_object_was)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+flag_cond (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/**
+ * tw_test_bus_free:
+ * @self: (nullable): a bus
+ *
+ * Stops the bus and waits for the daemon to exit. The process's shared session bus
+ * connection (g_bus_get()), if any, is closed; everyone who holds it should let go of
+ * it (it waits up to 10 seconds for that), so that the next test in the process gets
+ * a connection to its own bus.
+ */
+void
+tw_test_bus_free (TwTestBus *self)
+{
+  if (self == NULL)
+    return;
+
+  if (self->address != NULL)
+    {
+      g_autoptr(GDBusConnection) connection = NULL;
+      gboolean gone = FALSE;
+      int status;
+
+      /* g_bus_get_sync() hands out the shared connection only if it exists here:
+       * the address is gone from the environment first, so no new one is made */
+      g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
+      connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+      if (connection != NULL)
+        {
+          g_dbus_connection_set_exit_on_close (connection, FALSE);
+          g_dbus_connection_close_sync (connection, NULL, NULL);
+          g_object_weak_ref (G_OBJECT (connection), connection_gone_cb, &gone);
+        }
+
+      /* stopped first, so that calls still waiting on it (a thread stuck on a
+       * stopped peer) fail and let go of the connection */
+      kill (self->pid, SIGTERM);
+      while (waitpid (self->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      g_spawn_close_pid (self->pid);
+
+      if (connection != NULL)
+        {
+          g_clear_object (&connection);
+          if (!tw_test_wait_until (flag_cond, &gone, 10000))
+            g_test_message ("The session bus connection is still held after its bus stopped");
+        }
+    }
+
+  if (self->config_path != NULL)
+    g_unlink (self->config_path);
+  g_free (self->config_path);
+  g_free (self->address);
+  g_ptr_array_unref (self->service_dirs);
+  g_free (self);
 }

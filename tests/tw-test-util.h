@@ -8,6 +8,14 @@
 G_BEGIN_DECLS
 
 typedef struct _TwTestNotifyd TwTestNotifyd;
+typedef struct _TwTestBus     TwTestBus;
+
+TwTestBus     *tw_test_bus_new                      (void);
+void           tw_test_bus_add_service_dir          (TwTestBus     *self,
+                                                     const char    *dir);
+void           tw_test_bus_up                       (TwTestBus     *self);
+const char    *tw_test_bus_get_address              (TwTestBus     *self);
+void           tw_test_bus_free                     (TwTestBus     *self);
 
 gboolean       tw_test_notifyd_is_supported         (void);
 TwTestNotifyd *tw_test_notifyd_start                (const char    *capabilities);
