@@ -9,10 +9,12 @@
  * the daemon's TwJob: the extractor with the failure detector attached, each
  * observation applied to a TwRunState, and the state written as JSON.
  *
- * Header: byte 0 = n_cuts (low 4 bits); then per cut 3 bytes: length (16 bits,
- * little-endian, taken modulo what is left + 1) and actions (bit 0 flush, bit 1
- * quiet, bit 2 stall); then 1 byte of exit: 0 exits 0, 1–127 exit status,
- * 128 no exit at all, above 128 the signal (value − 128).
+ * Header: byte 0 = n_cuts (low 4 bits; bit 4 gives the extractor two user rules with
+ * needles, bit 5 one without); then per cut 3 bytes: length (16 bits, little-endian,
+ * taken modulo what is left + 1) and actions (bit 0 flush, bit 1 quiet, bit 2 stall,
+ * bit 3 skim that chunk, as a follower far behind its writer does); then 1 byte of
+ * exit: 0 exits 0, 1–127 exit status, 128 no exit at all, above 128 the signal
+ * (value − 128).
  */
 #include "config.h"
 
@@ -31,6 +33,13 @@ enum
   ACTION_FLUSH = 1 << 0,
   ACTION_QUIET = 1 << 1,
   ACTION_STALL = 1 << 2,
+  ACTION_SKIM  = 1 << 3,
+};
+
+enum
+{
+  RULES_WITH_NEEDLES    = 1 << 4,
+  RULES_WITHOUT_NEEDLES = 1 << 5,
 };
 
 typedef struct
@@ -89,18 +98,21 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(JsonGenerator) generator = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *json = NULL;
+  g_autoptr(TwRuleSet) rules = tw_rule_set_new ();
   TwFailureDetector *detector;
   Pipeline pipeline;
   guint16 cuts[MAX_CUTS];
   guint actions[MAX_CUTS];
   guint n_cuts;
+  guint first;
   guint exit_byte;
   gboolean stalled = FALSE;
   double progress;
 
   tw_fuzz_init ();
 
-  n_cuts = take_byte (&data, &size) & 0x0f;
+  first = take_byte (&data, &size);
+  n_cuts = first & 0x0f;
   for (guint i = 0; i < n_cuts; i++)
     {
       cuts[i] = take_byte (&data, &size);
@@ -118,11 +130,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   detector = tw_failure_detector_new ();
   tw_extractor_add_line_func (extractor, tw_failure_detector_line_func, detector,
                               (GDestroyNotify) tw_failure_detector_free);
+  if (first & RULES_WITH_NEEDLES)
+    {
+      g_assert (tw_rule_set_add (rules, "Traceback|Error: (.*)", TW_LEVEL_ERROR, "\\1", NULL));
+      g_assert (tw_rule_set_add (rules, "loss[=:] ?(\\S+)", TW_LEVEL_INFO, NULL, NULL));
+    }
+  if (first & RULES_WITHOUT_NEEDLES)
+    g_assert (tw_rule_set_add (rules, "\\d+%", TW_LEVEL_INFO, NULL, NULL));
+  tw_extractor_set_rules (extractor, rules);
 
   for (guint i = 0; i < n_cuts; i++)
     {
       gsize len = cuts[i] % (size + 1);
 
+      tw_extractor_set_skim (extractor, (actions[i] & ACTION_SKIM) != 0, pipeline.observations);
       tw_extractor_feed (extractor, data, len, pipeline.observations);
       data += len;
       size -= len;
@@ -138,6 +159,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
           drain (&pipeline);
         }
     }
+  tw_extractor_set_skim (extractor, FALSE, pipeline.observations);
   tw_extractor_feed (extractor, data, size, pipeline.observations);
   tw_extractor_finish (extractor, pipeline.observations);
   tw_failure_detector_finish (detector, pipeline.observations);
