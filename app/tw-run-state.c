@@ -794,6 +794,33 @@ tw_run_state_get_progress (TwRunState *self)
   return self->progress;
 }
 
+/**
+ * tw_run_state_get_eta:
+ * @self: a #TwRunState
+ *
+ * The time the run still needs, from its bar's estimate: the rest of this
+ * epoch, plus as long again for each epoch still to come.
+ *
+ * Returns: seconds, or a negative number when unknown or the run is over
+ */
+double
+tw_run_state_get_eta (TwRunState *self)
+{
+  double eta;
+
+  g_return_val_if_fail (self != NULL, -1.0);
+
+  if (is_over (self) || self->remaining < 0)
+    return -1.0;
+
+  eta = self->remaining;
+  /* The bar covers one epoch; each epoch still to come takes as long. */
+  if (self->epochs > self->epoch && self->epoch >= 1 && self->elapsed >= 0)
+    eta += (double) (self->epochs - self->epoch) * (self->elapsed + self->remaining);
+
+  return eta;
+}
+
 static void
 add_number_or_null (JsonBuilder *builder,
                     const char  *name,
@@ -836,19 +863,12 @@ void
 tw_run_state_add_json (TwRunState  *self,
                        JsonBuilder *builder)
 {
-  double eta = -1.0;
+  double eta;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (JSON_IS_BUILDER (builder));
 
-  if (!is_over (self) && self->remaining >= 0)
-    {
-      eta = self->remaining;
-      /* The bar covers one epoch; each epoch still to come takes as long. */
-      if (self->epochs > self->epoch && self->epoch >= 1 && self->elapsed >= 0)
-        eta += (double) (self->epochs - self->epoch) * (self->elapsed + self->remaining);
-    }
-
+  eta = tw_run_state_get_eta (self);
   json_builder_set_member_name (builder, "state");
   json_builder_add_string_value (builder, status_names[self->status]);
   add_number_or_null (builder, "progress", self->progress >= 0, self->progress);

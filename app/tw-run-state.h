@@ -46,6 +46,7 @@ void         tw_run_state_set_stalled           (TwRunState          *self,
                                                  GPtrArray           *events);
 TwRunStatus  tw_run_state_get_status            (TwRunState          *self);
 double       tw_run_state_get_progress          (TwRunState          *self);
+double       tw_run_state_get_eta               (TwRunState          *self);
 void         tw_run_state_add_json              (TwRunState          *self,
                                                  JsonBuilder         *builder);
 void         tw_run_state_add_series_json       (TwRunState          *self,

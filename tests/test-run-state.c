@@ -228,6 +228,33 @@ test_failure_once_and_final (void)
   g_assert_cmpuint (tw_event_get_level (g_ptr_array_index (events, events->len - 1)), ==, TW_LEVEL_ERROR);
 }
 
+/* The time left: the bar's estimate, plus each epoch still to come; none once over. */
+static void
+test_eta (void)
+{
+  g_autoptr(TwRunState) run = tw_run_state_new ("r");
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (g_object_unref);
+  TwObservation epoch = observation (TW_OBSERVATION_EPOCH);
+  TwObservation bar = observation (TW_OBSERVATION_PROGRESS);
+  TwObservation completed = observation (TW_OBSERVATION_COMPLETED);
+
+  g_assert_cmpfloat (tw_run_state_get_eta (run), <, 0);
+  bar.n = 50;
+  bar.total = 100;
+  bar.elapsed = 10;
+  bar.remaining = 10;
+  apply (run, &bar, events);
+  g_assert_cmpfloat_with_epsilon (tw_run_state_get_eta (run), 10, 1e-9);
+  epoch.n = 2;
+  epoch.total = 4;
+  apply (run, &epoch, events);
+  apply (run, &bar, events);
+  /* this epoch's 10 s, then 20 s for each of epochs 3 and 4 */
+  g_assert_cmpfloat_with_epsilon (tw_run_state_get_eta (run), 50, 1e-9);
+  apply (run, &completed, events);
+  g_assert_cmpfloat (tw_run_state_get_eta (run), <, 0);
+}
+
 /* A metric's series stays bounded and spans the whole run. */
 static void
 test_series_bounded (void)
@@ -363,6 +390,7 @@ main (int    argc,
   g_test_add_func ("/run-state/epochs-with-bar", test_epochs_with_bar);
   g_test_add_func ("/run-state/failure-once-and-final", test_failure_once_and_final);
   g_test_add_func ("/run-state/rule-after-end", test_rule_after_end);
+  g_test_add_func ("/run-state/eta", test_eta);
   g_test_add_func ("/run-state/series-bounded", test_series_bounded);
   g_test_add_func ("/run-state/crash-after-completion", test_crash_after_completion);
   g_test_add_func ("/run-state/metrics-best-nan-divergence", test_metrics_best_nan_divergence);
