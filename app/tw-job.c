@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,6 +62,9 @@ struct _TwJob
   gint64             last_output;    /* monotonic µs; 0 before any */
   gint64             longest_pause;  /* µs */
   guint64            skimmed;        /* bytes of output skimmed, not parsed */
+  TwRunStatus        shown_status;   /* as the last "changed" saw them */
+  double             shown_progress;
+  double             shown_eta;
 
   TwStatusSource    *status;         /* when the watched path is a status file */
   TwRunFolder       *folder;         /* the log's folder: the frameworks' status files */
@@ -72,10 +76,29 @@ enum
 {
   EVENT,
   READ,
+  CHANGED,
   N_SIGNALS
 };
 
 static guint signals[N_SIGNALS];
+
+/* Tells the overview (tray, dock) when what it shows of the run moved; an ETA
+ * counts in whole seconds, which is all a bar prints. */
+static void
+notify_changed (TwJob *self)
+{
+  TwRunStatus status = tw_run_state_get_status (self->run);
+  double progress = tw_run_state_get_progress (self->run);
+  double eta = floor (tw_run_state_get_eta (self->run));
+
+  if (status == self->shown_status && progress == self->shown_progress && eta == self->shown_eta)
+    return;
+
+  self->shown_status = status;
+  self->shown_progress = progress;
+  self->shown_eta = eta;
+  g_signal_emit (self, signals[CHANGED], 0);
+}
 
 static void
 emit_events (TwJob *self)
@@ -87,6 +110,8 @@ emit_events (TwJob *self)
   for (guint i = 0; i < self->events->len; i++)
     g_signal_emit (self, signals[EVENT], 0, g_ptr_array_index (self->events, i));
   g_ptr_array_set_size (self->events, 0);
+
+  notify_changed (self);
 }
 
 static void
@@ -405,6 +430,16 @@ tw_job_class_init (TwJobClass *klass)
    */
   signals[READ] = g_signal_new ("read", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                 G_TYPE_NONE, 0);
+
+  /**
+   * TwJob::changed:
+   * @job: the job
+   *
+   * Emitted when the run's state, progress or estimated time left changed
+   * (once for all the output read at a time).
+   */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 0);
 }
 
 static void
@@ -413,6 +448,9 @@ tw_job_init (TwJob *self)
   self->observations = g_array_new (FALSE, TRUE, sizeof (TwObservation));
   g_array_set_clear_func (self->observations, (GDestroyNotify) tw_observation_clear);
   self->events = g_ptr_array_new_with_free_func (g_object_unref);
+  self->shown_status = TW_RUN_WAITING;
+  self->shown_progress = -1.0;
+  self->shown_eta = -1.0;
 }
 
 /**

@@ -141,6 +141,70 @@ test_exit_status_decides (Fixture       *fx,
   g_assert_cmpuint (tw_event_get_kind (g_ptr_array_index (fx->events, 0)), ==, TW_EVENT_RUN_STARTED);
 }
 
+typedef struct
+{
+  guint changed;
+  guint read;
+} Signals;
+
+static void
+count_changed_cb (TwJob   *job,
+                  Signals *signals)
+{
+  signals->changed++;
+}
+
+static void
+count_read_cb (TwJob   *job,
+               Signals *signals)
+{
+  signals->read++;
+}
+
+static gboolean
+read_once_cb (gpointer data)
+{
+  return ((Signals *) data)->read >= 1;
+}
+
+/* "changed" follows the state, the progress and the ETA, not every line. */
+static void
+test_changed (Fixture       *fx,
+              gconstpointer  data)
+{
+  Signals signals = { 0 };
+  guint before;
+
+  g_signal_connect (fx->job, "changed", G_CALLBACK (count_changed_cb), &signals);
+  g_signal_connect (fx->job, "read", G_CALLBACK (count_read_cb), &signals);
+  tw_job_follow (fx->job, fx->inotify, 0);
+  g_assert_cmpuint (signals.changed, ==, 0);
+
+  append_to (fx->log, "Epoch 1/2:  50%|#####     | 5/10 [00:01<00:01, 5.00it/s]\n");
+  /* the run starts, and its bar moves: in one read or two */
+  g_assert_true (tw_test_wait_until (read_once_cb, &signals, 10000));
+  g_assert_cmpuint (signals.changed, >=, 1);
+  g_assert_cmpfloat_with_epsilon (tw_run_state_get_progress (tw_job_get_run_state (fx->job)), 0.25, 1e-9);
+
+  before = signals.changed;
+  signals.read = 0;
+  append_to (fx->log, "a line that moves nothing\n");
+  g_assert_true (tw_test_wait_until (read_once_cb, &signals, 10000));
+  g_assert_cmpuint (signals.changed, ==, before);
+
+  signals.read = 0;
+  append_to (fx->log, "Epoch 1/2:  60%|######    | 6/10 [00:01<00:01, 5.00it/s]\n");
+  g_assert_true (tw_test_wait_until (read_once_cb, &signals, 10000));
+  /* one write, one read: the bar and its ETA moved together */
+  g_assert_cmpuint (signals.changed, ==, before + 1);
+  g_assert_cmpfloat_with_epsilon (tw_run_state_get_progress (tw_job_get_run_state (fx->job)), 0.3, 1e-9);
+
+  before = signals.changed;
+  tw_job_finish_process (fx->job, 0, 0);
+  g_assert_cmpuint (signals.changed, ==, before + 1);
+  g_assert_cmpuint (tw_run_state_get_status (tw_job_get_run_state (fx->job)), ==, TW_RUN_COMPLETED);
+}
+
 static guint
 count_kind (Fixture     *fx,
             TwEventKind  kind)
@@ -300,6 +364,7 @@ main (int    argc,
   g_test_add ("/job/no-stall-after-end", Fixture, NULL, fixture_setup, test_no_stall_after_end, fixture_teardown);
   g_test_add ("/job/exit-status-decides", Fixture, NULL, fixture_setup, test_exit_status_decides,
               fixture_teardown);
+  g_test_add ("/job/changed", Fixture, NULL, fixture_setup, test_changed, fixture_teardown);
 
   g_test_add ("/job/run-folder-trainer-state", Fixture, NULL, fixture_setup, test_run_folder_trainer_state,
               fixture_teardown);
