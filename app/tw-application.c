@@ -27,6 +27,7 @@
 #include "tw-inotify.h"
 #include "tw-job.h"
 #include "tw-offsets.h"
+#include "tw-overview.h"
 #include "tw-router.h"
 
 /* Events kept in memory for `status`; the journal keeps them all. */
@@ -65,6 +66,7 @@ struct _TwApplication
   GPtrArray        *demos;          /* of TwDemo, writing their logs */
   TwInotify        *inotify;        /* one instance for every followed file */
   GQueue            recent;         /* of TwEvent, oldest first */
+  TwOverview       *overview;       /* the state the tray and the dock show */
 
   guint             sigterm_id;
   guint             sigint_id;
@@ -227,6 +229,7 @@ start_job (TwApplication *self,
   tw_job_set_stall_timeout (job, stall_timeout_usec (self));
   tw_job_set_rules (job, self->rules);
   configure_run (self, job);
+  tw_overview_track_job (self->overview, job);
   tw_job_follow (job, self->inotify, start_offset);
 }
 
@@ -838,6 +841,11 @@ add_status_json (TwApplication *self,
     }
   json_builder_end_object (builder);
 
+  json_builder_set_member_name (builder, "overview");
+  json_builder_begin_object (builder);
+  tw_overview_add_json (self->overview, builder);
+  json_builder_end_object (builder);
+
   json_builder_set_member_name (builder, "jobs");
   json_builder_begin_array (builder);
   jobs = g_hash_table_get_values (self->jobs);
@@ -1098,6 +1106,10 @@ desktop_action_invoked_cb (TwDesktopChannel *channel,
 {
   TwJob *job = job_name != NULL ? g_hash_table_lookup (self->jobs, job_name) : NULL;
 
+  /* Acting on a run's notification is seeing what it says. */
+  if (job_name != NULL)
+    tw_overview_mark_seen (self->overview, job_name);
+
   if (g_str_equal (action, "snooze") && job != NULL)
     {
       gint64 minutes = tw_config_get_int (self->config, "general", "snooze-minutes");
@@ -1119,6 +1131,21 @@ config_changed_cb (TwConfig      *config,
                    TwApplication *self)
 {
   apply_config (self);
+}
+
+/* The overview on the daemon's object, beside its actions. */
+static void
+export_overview (TwApplication *self)
+{
+  GDBusConnection *connection = g_application_get_dbus_connection (G_APPLICATION (self));
+  g_autoptr(GError) error = NULL;
+
+  if (connection == NULL)
+    return;
+
+  if (!tw_overview_export (self->overview, connection,
+                           g_application_get_dbus_object_path (G_APPLICATION (self)), &error))
+    g_message ("Failed to export the overview: %s", error->message);
 }
 
 static gboolean
@@ -1173,6 +1200,10 @@ tw_application_startup (GApplication *application)
       g_clear_error (&error);
     }
 
+  self->overview = tw_overview_new ();
+  tw_overview_add_actions (self->overview, G_ACTION_MAP (self));
+  export_overview (self);
+
   self->router = tw_router_new ();
   self->desktop = tw_desktop_channel_new (PACKAGE_NAME, APP_ID);
   g_signal_connect (self->desktop, "action-invoked", G_CALLBACK (desktop_action_invoked_cb), self);
@@ -1210,6 +1241,7 @@ tw_application_shutdown (GApplication *application)
         tw_job_stop_following (value);
     }
   g_clear_pointer (&self->offsets, tw_offsets_free);
+  g_clear_object (&self->overview);
   g_clear_object (&self->router);
   g_clear_object (&self->desktop);
   g_clear_object (&self->inotify);
@@ -1353,5 +1385,7 @@ tw_application_post_event (TwApplication *self,
     }
 
   remember_event (self, event);
+  if (self->overview != NULL)
+    tw_overview_post_event (self->overview, event);
   delivered = tw_router_route (self->router, event, job, g_get_real_time ());
 }
