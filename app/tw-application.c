@@ -26,6 +26,7 @@
 #include "tw-history.h"
 #include "tw-inotify.h"
 #include "tw-job.h"
+#include "tw-launcher.h"
 #include "tw-offsets.h"
 #include "tw-overview.h"
 #include "tw-router.h"
@@ -67,6 +68,7 @@ struct _TwApplication
   TwInotify        *inotify;        /* one instance for every followed file */
   GQueue            recent;         /* of TwEvent, oldest first */
   TwOverview       *overview;       /* the state the tray and the dock show */
+  TwLauncher       *launcher;       /* nullable: the dock's entry */
 
   guint             sigterm_id;
   guint             sigint_id;
@@ -736,6 +738,8 @@ apply_config (TwApplication *self)
   tw_router_set_min_level (self->router, "desktop", config_level (self, "desktop", "min-level"));
   tw_desktop_channel_set_sound (self->desktop, tw_config_get_boolean (self->config, "desktop", "sound"));
   tw_desktop_channel_set_snooze_minutes (self->desktop, snooze_minutes);
+  if (self->launcher != NULL)
+    tw_launcher_set_enabled (self->launcher, tw_config_get_boolean (self->config, "desktop", "dock-progress"));
   g_hash_table_iter_init (&iter, self->jobs);
   while (g_hash_table_iter_next (&iter, NULL, &job))
     {
@@ -844,6 +848,11 @@ add_status_json (TwApplication *self,
   json_builder_set_member_name (builder, "overview");
   json_builder_begin_object (builder);
   tw_overview_add_json (self->overview, builder);
+  json_builder_set_member_name (builder, "dock");
+  if (self->launcher != NULL)
+    tw_launcher_add_json (self->launcher, builder);
+  else
+    json_builder_add_null_value (builder);
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "jobs");
@@ -1133,7 +1142,7 @@ config_changed_cb (TwConfig      *config,
   apply_config (self);
 }
 
-/* The overview on the daemon's object, beside its actions. */
+/* The overview on the daemon's object, beside its actions, and on the dock. */
 static void
 export_overview (TwApplication *self)
 {
@@ -1145,7 +1154,14 @@ export_overview (TwApplication *self)
 
   if (!tw_overview_export (self->overview, connection,
                            g_application_get_dbus_object_path (G_APPLICATION (self)), &error))
-    g_message ("Failed to export the overview: %s", error->message);
+    {
+      g_message ("Failed to export the overview: %s", error->message);
+      g_clear_error (&error);
+    }
+
+  self->launcher = tw_launcher_new (self->overview, connection, APP_ID ".desktop", &error);
+  if (self->launcher == NULL)
+    g_message ("%s", error->message);
 }
 
 static gboolean
@@ -1241,6 +1257,10 @@ tw_application_shutdown (GApplication *application)
         tw_job_stop_following (value);
     }
   g_clear_pointer (&self->offsets, tw_offsets_free);
+  /* The dock's last Update goes out with the connection's flush on exit. */
+  if (self->launcher != NULL)
+    tw_launcher_clear (self->launcher);
+  g_clear_object (&self->launcher);
   g_clear_object (&self->overview);
   g_clear_object (&self->router);
   g_clear_object (&self->desktop);

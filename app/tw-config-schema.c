@@ -29,7 +29,7 @@ static const TwConfigGroup groups[] = {
   },
   {
     .name = "desktop",
-    .doc = N_("Notifications on this computer’s desktop."),
+    .doc = N_("Notifications and the dock icon on this computer’s desktop."),
   },
   {
     .name = "history",
@@ -103,6 +103,16 @@ static const TwConfigKey keys[] = {
     .doc = N_("The lowest level of event shown on the desktop, from info through "
               "success, warning and error to critical. Events below it are not shown "
               "there but still reach the history."),
+  },
+  {
+    .group = "desktop",
+    .key = "dock-progress",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "true",
+    .doc = N_("Whether Trainwatch’s icon on the dock or taskbar shows the mean progress "
+              "of the running runs, how many are running, and asks for attention while "
+              "a failure is unseen. Only docks that support it show this (Plank, Dash to "
+              "Dock, KDE Plasma), and only when Trainwatch is pinned there."),
   },
   {
     .group = "history",
