@@ -30,6 +30,8 @@
 #include "tw-offsets.h"
 #include "tw-overview.h"
 #include "tw-router.h"
+#include "tw-tray-menu.h"
+#include "tw-tray-spawn.h"
 
 /* Events kept in memory for `status`; the journal keeps them all. */
 #define RECENT_EVENTS 50
@@ -69,6 +71,8 @@ struct _TwApplication
   GQueue            recent;         /* of TwEvent, oldest first */
   TwOverview       *overview;       /* the state the tray and the dock show */
   TwLauncher       *launcher;       /* nullable: the dock's entry */
+  TwTrayMenu       *tray_menu;      /* exported while registered */
+  TwTraySpawn      *tray_spawn;     /* starts trainwatch-tray when a panel shows it */
 
   guint             sigterm_id;
   guint             sigint_id;
@@ -119,6 +123,21 @@ ensure_job (TwApplication *self,
     }
 
   return job;
+}
+
+/* A run or the recent events changed: the tray menu follows (throttled). */
+static void
+queue_refresh (TwApplication *self)
+{
+  if (self->tray_menu != NULL)
+    tw_tray_menu_queue_update (self->tray_menu);
+}
+
+static void
+job_changed_cb (TwJob         *job,
+                TwApplication *self)
+{
+  queue_refresh (self);
 }
 
 static void
@@ -228,6 +247,7 @@ start_job (TwApplication *self,
   g_hash_table_replace (self->jobs, g_strdup (tw_job_get_name (job)), job);
   g_signal_connect_object (job, "event", G_CALLBACK (job_event_cb), self, 0);
   g_signal_connect_object (job, "read", G_CALLBACK (job_read_cb), self, 0);
+  g_signal_connect_object (job, "changed", G_CALLBACK (job_changed_cb), self, 0);
   tw_job_set_stall_timeout (job, stall_timeout_usec (self));
   tw_job_set_rules (job, self->rules);
   configure_run (self, job);
@@ -377,6 +397,7 @@ remove_watch (TwApplication *self,
       g_hash_table_remove (self->jobs, name);
     }
   g_hash_table_remove (self->watches, watch->name);
+  queue_refresh (self);
 }
 
 /* Makes the followed files what the config's [watch:NAME] groups say. */
@@ -684,6 +705,7 @@ handle_unwatch (TwApplication           *self,
       return 0;
     }
   g_hash_table_remove (self->jobs, name);
+  queue_refresh (self);
   g_application_command_line_print (cmdline, _("Stopped watching “%s”.\n"), name);
   return 0;
 }
@@ -853,6 +875,12 @@ add_status_json (TwApplication *self,
     tw_launcher_add_json (self->launcher, builder);
   else
     json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "tray");
+  json_builder_begin_object (builder);
+  if (self->tray_spawn != NULL)
+    tw_tray_spawn_add_json (self->tray_spawn, builder);
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "jobs");
@@ -1164,6 +1192,43 @@ export_overview (TwApplication *self)
     g_message ("%s", error->message);
 }
 
+static void
+quit_action_cb (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  g_idle_add_full (G_PRIORITY_LOW, quit_idle_cb, g_object_ref (user_data), g_object_unref);
+}
+
+/* Until there is a preferences window: say where the settings are, on the desktop
+ * only (this is no news to forward), and in the log. */
+static void
+preferences_action_cb (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  TwApplication *self = user_data;
+  g_autofree char *body = g_strdup_printf (_("Trainwatch is set up in the file %s. Edit it with a text "
+                                             "editor; changes apply as soon as it is saved."),
+                                           tw_config_get_path (self->config));
+  g_autoptr(TwEvent) event = tw_event_new (TW_EVENT_MESSAGE, TW_LEVEL_INFO, NULL, _("Preferences"), body);
+
+  g_message ("%s", body);
+  tw_channel_deliver (TW_CHANNEL (self->desktop), event);
+}
+
+static void
+add_tray_actions (TwApplication *self)
+{
+  static const GActionEntry entries[] = {
+    { "quit", quit_action_cb, NULL, NULL, NULL },
+    { "preferences", preferences_action_cb, NULL, NULL, NULL },
+  };
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);
+  tw_tray_menu_add_actions (self->tray_menu, G_ACTION_MAP (self));
+}
+
 static gboolean
 signal_quit_cb (gpointer user_data)
 {
@@ -1227,6 +1292,14 @@ tw_application_startup (GApplication *application)
 
   apply_config (self);
 
+  add_tray_actions (self);
+  queue_refresh (self);
+  {
+    g_autofree char *tray = tw_tray_spawn_dup_default_program ();
+
+    self->tray_spawn = tw_tray_spawn_new (g_application_get_dbus_connection (application), tray);
+  }
+
   self->sigterm_id = g_unix_signal_add (SIGTERM, signal_quit_cb, self);
   self->sigint_id = g_unix_signal_add (SIGINT, signal_quit_cb, self);
 }
@@ -1238,6 +1311,9 @@ tw_application_shutdown (GApplication *application)
 
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_handle_id (&self->sigint_id, g_source_remove);
+  if (self->tray_spawn != NULL)
+    tw_tray_spawn_stop (self->tray_spawn);
+  g_clear_object (&self->tray_spawn);
 
   if (self->desktop != NULL)
     g_signal_handlers_disconnect_by_data (self->desktop, self);
@@ -1271,6 +1347,36 @@ tw_application_shutdown (GApplication *application)
   G_APPLICATION_CLASS (tw_application_parent_class)->shutdown (application);
 }
 
+static gboolean
+tw_application_dbus_register (GApplication     *application,
+                              GDBusConnection  *connection,
+                              const char       *object_path,
+                              GError          **error)
+{
+  TwApplication *self = TW_APPLICATION (application);
+
+  if (!G_APPLICATION_CLASS (tw_application_parent_class)->dbus_register (application, connection, object_path,
+                                                                         error))
+    return FALSE;
+
+  if (self->tray_menu == NULL)
+    self->tray_menu = tw_tray_menu_new (self->jobs, &self->recent);
+  return tw_tray_menu_export (self->tray_menu, connection, error);
+}
+
+static void
+tw_application_dbus_unregister (GApplication    *application,
+                                GDBusConnection *connection,
+                                const char      *object_path)
+{
+  TwApplication *self = TW_APPLICATION (application);
+
+  if (self->tray_menu != NULL)
+    tw_tray_menu_unexport (self->tray_menu);
+
+  G_APPLICATION_CLASS (tw_application_parent_class)->dbus_unregister (application, connection, object_path);
+}
+
 static int
 tw_application_command_line (GApplication            *application,
                              GApplicationCommandLine *cmdline)
@@ -1301,6 +1407,8 @@ tw_application_dispose (GObject *object)
 {
   TwApplication *self = TW_APPLICATION (object);
 
+  /* The menu reads the runs and events: it goes first. */
+  g_clear_object (&self->tray_menu);
   g_queue_clear_full (&self->recent, g_object_unref);
   g_clear_pointer (&self->demos, g_ptr_array_unref);
   g_clear_pointer (&self->watches, g_hash_table_unref);
@@ -1332,6 +1440,8 @@ tw_application_class_init (TwApplicationClass *klass)
   app_class->startup = tw_application_startup;
   app_class->shutdown = tw_application_shutdown;
   app_class->command_line = tw_application_command_line;
+  app_class->dbus_register = tw_application_dbus_register;
+  app_class->dbus_unregister = tw_application_dbus_unregister;
 }
 
 static void
@@ -1407,5 +1517,6 @@ tw_application_post_event (TwApplication *self,
   remember_event (self, event);
   if (self->overview != NULL)
     tw_overview_post_event (self->overview, event);
+  queue_refresh (self);
   delivered = tw_router_route (self->router, event, job, g_get_real_time ());
 }
