@@ -32,6 +32,7 @@ struct _TwTraySpawn
   GDBusConnection *connection;
   char            *program;       /* NULL: no tray */
   guint            watch_id;
+  gboolean         watcher_known;
   gboolean         watcher_present;
 
   GSubprocess     *process;
@@ -102,7 +103,7 @@ wait_cb (GObject      *source,
       return;
     }
 
-  delay = MIN ((guint) FIRST_DELAY_MS << self->fast_exits, MAX_DELAY_MS);
+  delay = self->fast_exits == 0 ? FIRST_DELAY_MS : MIN ((guint) FIRST_DELAY_MS << (self->fast_exits - 1), MAX_DELAY_MS);
   g_debug ("Starting the tray icon again in %u ms", delay);
   self->restart_id = g_timeout_add (delay, restart_cb, self);
 }
@@ -140,6 +141,7 @@ watcher_appeared_cb (GDBusConnection *connection,
 {
   TwTraySpawn *self = user_data;
 
+  self->watcher_known = TRUE;
   self->watcher_present = TRUE;
   /* A new panel is a new chance for a tray that kept crashing. */
   if (self->given_up && self->process == NULL)
@@ -158,6 +160,7 @@ watcher_vanished_cb (GDBusConnection *connection,
   TwTraySpawn *self = user_data;
 
   /* A running tray stays: it registers again when a panel comes back. */
+  self->watcher_known = TRUE;
   self->watcher_present = FALSE;
 }
 
@@ -275,9 +278,10 @@ tw_tray_spawn_stop (TwTraySpawn *self)
  * @builder: a #JsonBuilder inside an object
  *
  * Adds the members `program` (null when none), `state` ("disabled", "waiting"
- * for a panel, "running", "restarting", "given-up", "stopped"), `pid` (null
- * when not running), `starts` and `last_exit` (how it last ended, or why it
- * could not start; null before).
+ * for a panel, "running", "restarting", "given-up", "stopped"), `watcher`
+ * (whether a StatusNotifierWatcher is on the bus; null before the daemon knows),
+ * `pid` (null when not running), `starts` and `last_exit` (how it last ended,
+ * or why it could not start; null before).
  */
 void
 tw_tray_spawn_add_json (TwTraySpawn *self,
@@ -306,6 +310,11 @@ tw_tray_spawn_add_json (TwTraySpawn *self,
   json_builder_add_string_value (builder, self->program);
   json_builder_set_member_name (builder, "state");
   json_builder_add_string_value (builder, state);
+  json_builder_set_member_name (builder, "watcher");
+  if (self->watcher_known)
+    json_builder_add_boolean_value (builder, self->watcher_present);
+  else
+    json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "pid");
   pid = self->process != NULL ? g_subprocess_get_identifier (self->process) : NULL;
   if (pid != NULL)
