@@ -7,8 +7,8 @@
 
 G_BEGIN_DECLS
 
-/* Where the daemon exports the menu (beside its own object path). */
-#define TW_TRAY_MENU_OBJECT_PATH "/io/github/trainwatch/Trainwatch/Daemon/menu"
+/* Where the daemon exports the menu, below its own object path (config.h). */
+#define TW_TRAY_MENU_OBJECT_PATH DAEMON_OBJECT_PATH "/menu"
 
 /* At most this many rebuilds a second, however fast the logs are written. */
 #define TW_TRAY_MENU_MIN_INTERVAL_MS 500
