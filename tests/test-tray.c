@@ -299,7 +299,7 @@ get_layout (Fixture    *fx,
 {
   g_autoptr(GVariant) reply = NULL;
   GVariant *layout;
-  const char *props[] = { "label", "enabled", "type", "children-display", NULL };
+  const char *props[] = { "label", "enabled", "type", "children-display", "toggle-type", NULL };
 
   reply = g_dbus_connection_call_sync (fx->bus, tray, ITEM_PATH_SUFFIX "/Menu", DBUSMENU_INTERFACE, "GetLayout",
                                        g_variant_new ("(ii^as)", 0, -1, props), G_VARIANT_TYPE ("(u(ia{sv}av))"),
@@ -595,6 +595,12 @@ test_menu (Fixture       *fx,
   layout = get_layout (fx, tray);
   item = find_item (layout, "resnet50 — 47 % · ETA 12 min");
   g_assert_true (item_get_enabled (item));
+  /* plain rows: no checkbox beside them */
+  {
+    g_autoptr(GVariant) props = g_variant_get_child_value (item, 1);
+
+    g_assert_false (g_variant_lookup (props, "toggle-type", "&s", NULL));
+  }
   pause = find_item (layout, "Pause notifications");
   g_assert_nonnull (pause);
   {

@@ -18,6 +18,7 @@
 #include <glib/gi18n.h>
 #include <gtk/gtk.h>
 #include <libayatana-appindicator/app-indicator.h>
+#include <libdbusmenu-gtk/parser.h>
 #include <locale.h>
 #include <string.h>
 
@@ -238,6 +239,49 @@ dbusmenu_filter (GDBusConnection *connection,
   return message;
 }
 
+static void watch_shell (GtkWidget *shell);
+
+/* GTK 3 makes every row of a model's menu a GtkCheckMenuItem, which the
+ * dbusmenu parser exports with a "toggle-type": hosts would draw a checkbox
+ * beside each row. The menu has no toggles, so that goes, row by row as the
+ * rows come (the parser made each one's dbusmenu item just before). */
+static void
+untoggle_item (GtkWidget *widget,
+               gpointer   user_data)
+{
+  DbusmenuMenuitem *item = dbusmenu_gtk_parse_get_cached_item (widget);
+  GtkWidget *submenu = GTK_IS_MENU_ITEM (widget) ? gtk_menu_item_get_submenu (GTK_MENU_ITEM (widget)) : NULL;
+
+  if (item != NULL)
+    {
+      dbusmenu_menuitem_property_remove (item, DBUSMENU_MENUITEM_PROP_TOGGLE_TYPE);
+      dbusmenu_menuitem_property_remove (item, DBUSMENU_MENUITEM_PROP_TOGGLE_STATE);
+    }
+  if (submenu != NULL)
+    watch_shell (submenu);
+}
+
+static void
+shell_insert_cb (GtkMenuShell *shell,
+                 GtkWidget    *child,
+                 int           position,
+                 gpointer      user_data)
+{
+  untoggle_item (child, NULL);
+}
+
+static void
+watch_shell (GtkWidget *shell)
+{
+  if (g_object_get_data (G_OBJECT (shell), "tw-tray-watched") == NULL)
+    {
+      g_object_set_data (G_OBJECT (shell), "tw-tray-watched", GINT_TO_POINTER (TRUE));
+      /* after the parser's own handler, which makes the row's dbusmenu item */
+      g_signal_connect_after (shell, "insert", G_CALLBACK (shell_insert_cb), NULL);
+    }
+  gtk_container_foreach (GTK_CONTAINER (shell), untoggle_item, NULL);
+}
+
 static void
 show_daemon (Tray       *tray,
              const char *owner)
@@ -251,6 +295,7 @@ show_daemon (Tray       *tray,
                                   "icon-name", ICON_IDLE, NULL);
   app_indicator_set_attention_icon_full (tray->indicator, ICON_ATTENTION, _("Trainwatch: a run needs attention"));
   app_indicator_set_menu (tray->indicator, GTK_MENU (tray->menu));
+  watch_shell (tray->menu);
   apply_overview (tray);
 
   tray->filter_id = g_dbus_connection_add_filter (tray->connection, dbusmenu_filter, tray, NULL);
