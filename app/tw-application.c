@@ -1226,7 +1226,8 @@ add_tray_actions (TwApplication *self)
   };
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);
-  tw_tray_menu_add_actions (self->tray_menu, G_ACTION_MAP (self));
+  if (self->tray_menu != NULL)
+    tw_tray_menu_add_actions (self->tray_menu, G_ACTION_MAP (self));
 }
 
 static gboolean
@@ -1294,11 +1295,12 @@ tw_application_startup (GApplication *application)
 
   add_tray_actions (self);
   queue_refresh (self);
-  {
-    g_autofree char *tray = tw_tray_spawn_dup_default_program ();
+  if (g_application_get_dbus_connection (application) != NULL)
+    {
+      g_autofree char *tray = tw_tray_spawn_dup_default_program ();
 
-    self->tray_spawn = tw_tray_spawn_new (g_application_get_dbus_connection (application), tray);
-  }
+      self->tray_spawn = tw_tray_spawn_new (g_application_get_dbus_connection (application), tray);
+    }
 
   self->sigterm_id = g_unix_signal_add (SIGTERM, signal_quit_cb, self);
   self->sigint_id = g_unix_signal_add (SIGINT, signal_quit_cb, self);
