@@ -70,7 +70,10 @@ if [ "$inner" = 0 ]; then
   [ "$panel" = 1 ] && options+=(--panel)
   [ -n "$dunst_rc" ] && options+=(--dunst "$dunst_rc")
   # "Failed to set fd limit" from dbus-run-session is harmless (TESTING.md §0).
-  dbus-run-session -- "$0" --inner "${options[@]}" -- "$@"
+  # The bus and what it starts (at-spi prints a greeting) write to standard error;
+  # only CMD gets the real standard output (fd 4), which may be TAP.
+  exec 4>&1
+  dbus-run-session -- "$0" --inner "${options[@]}" -- "$@" >&2
   status=$?
   rm -rf "$top"
   exit $status
@@ -123,4 +126,5 @@ for v in "${test_only[@]}"; do
     unset "$saved"
   fi
 done
-"$@"
+# standard output as given to the script (see above)
+"$@" >&4 4>&-
