@@ -8,6 +8,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "tw-dnd-time.h"
+
 /* To add a setting, add a row to keys[] (and its group to groups[] if it is new),
  * read it with tw_config_get_*(), and describe it in docs/config.md; the tests check
  * that every default is valid and that the documentation names every key. Groups and
@@ -30,6 +32,12 @@ static const TwConfigGroup groups[] = {
   {
     .name = "desktop",
     .doc = N_("Notifications and the dock icon on this computer’s desktop."),
+  },
+  {
+    .name = "notifications",
+    .doc = N_("When notifications are held back: the desktop’s Do Not Disturb, quiet "
+              "hours, and “trainwatch pause”. Held notifications are not lost: they are "
+              "in the history, and when the pause ends one notification sums them up."),
   },
   {
     .name = "history",
@@ -113,6 +121,40 @@ static const TwConfigKey keys[] = {
               "of the running runs, how many are running, and asks for attention while "
               "a failure is unseen. Only docks that support it show this (Plank, Dash to "
               "Dock, KDE Plasma), and only when Trainwatch is pinned there."),
+  },
+  {
+    .group = "notifications",
+    .key = "follow-desktop",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "true",
+    .doc = N_("Whether the desktop’s Do Not Disturb holds Trainwatch’s notifications too: "
+              "GNOME, KDE Plasma, Xfce, MATE, Cinnamon, or dunst paused."),
+  },
+  {
+    .group = "notifications",
+    .key = "quiet-hours",
+    .type = TW_CONFIG_TYPE_TIME_RANGES,
+    .default_value = "",
+    .doc = N_("Times of day when notifications are held, in local time, such as "
+              "22:00-07:30 (which crosses midnight); several ranges are separated by "
+              "commas. Empty: none."),
+  },
+  {
+    .group = "notifications",
+    .key = "show-critical",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "true",
+    .doc = N_("Whether critical events (a failed run, out of memory, NaN) still show while "
+              "notifications are held. If false, they are held too and appear in the summary."),
+  },
+  {
+    .group = "notifications",
+    .key = "hold-forwarding",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "false",
+    .doc = N_("Whether forwarding to email, Slack and Discord is held as well while desktop "
+              "notifications are held. By default it is not: forwarding is for when you are "
+              "away from this computer."),
   },
   {
     .group = "history",
@@ -503,6 +545,16 @@ tw_config_key_parse (const TwConfigKey *key,
       value.string = text;
       break;
 
+    case TW_CONFIG_TYPE_TIME_RANGES:
+      {
+        g_autoptr(TwQuietHours) ranges = NULL;
+
+        if (!is_one_line_text (text) || (ranges = tw_quiet_hours_parse (text, NULL)) == NULL)
+          return FALSE;
+        value.string = text;
+      }
+      break;
+
     default:
       g_assert_not_reached ();
     }
@@ -551,6 +603,12 @@ tw_config_key_dup_normalized (const TwConfigKey *key,
     case TW_CONFIG_TYPE_STRING:
     case TW_CONFIG_TYPE_REGEX:
       return g_steal_pointer (&stripped);
+    case TW_CONFIG_TYPE_TIME_RANGES:
+      {
+        g_autoptr(TwQuietHours) ranges = tw_quiet_hours_parse (stripped, NULL);
+
+        return tw_quiet_hours_to_string (ranges);
+      }
     default:
       g_assert_not_reached ();
     }
@@ -591,6 +649,9 @@ tw_config_key_dup_allowed (const TwConfigKey *key)
     case TW_CONFIG_TYPE_REGEX:
       /* Translators: the values a setting accepts */
       return g_strdup (_("a regular expression"));
+    case TW_CONFIG_TYPE_TIME_RANGES:
+      /* Translators: the values a setting accepts; keep 22:00-07:30 as is */
+      return g_strdup (_("ranges of time such as 22:00-07:30, separated by commas, or nothing"));
     default:
       g_assert_not_reached ();
     }

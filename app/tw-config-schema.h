@@ -14,6 +14,7 @@ typedef enum
   TW_CONFIG_TYPE_ENUM,
   TW_CONFIG_TYPE_STRING,
   TW_CONFIG_TYPE_REGEX,
+  TW_CONFIG_TYPE_TIME_RANGES,   /* "22:00-07:30, 12:00-13:00" (tw-dnd-time.h); may be empty */
 } TwConfigType;
 
 typedef struct
@@ -50,8 +51,8 @@ typedef struct
   gboolean    boolean;  /* TW_CONFIG_TYPE_BOOLEAN */
   int         integer;  /* TW_CONFIG_TYPE_INT; TW_CONFIG_TYPE_ENUM: index into choices */
   const char *string;   /* TW_CONFIG_TYPE_ENUM: the canonical choice (static);
-                         * TW_CONFIG_TYPE_STRING, TW_CONFIG_TYPE_REGEX: the text passed
-                         * in (borrowed) */
+                         * TW_CONFIG_TYPE_STRING, TW_CONFIG_TYPE_REGEX,
+                         * TW_CONFIG_TYPE_TIME_RANGES: the text passed in (borrowed) */
 } TwConfigValue;
 
 const TwConfigGroup *tw_config_schema_get_groups       (guint              *n_groups);

@@ -22,7 +22,7 @@ typedef struct
 {
   gboolean  boolean;
   int       integer;  /* TW_CONFIG_TYPE_INT; TW_CONFIG_TYPE_ENUM: the choice's index */
-  char     *string;   /* TW_CONFIG_TYPE_ENUM and TW_CONFIG_TYPE_STRING */
+  char     *string;   /* TW_CONFIG_TYPE_ENUM, TW_CONFIG_TYPE_STRING and the other text types */
 } Value;
 
 /* One [KIND:NAME] group of the file. */
@@ -1391,7 +1391,7 @@ tw_config_get_int (TwConfig   *self,
  * tw_config_get_string:
  * @self: a #TwConfig
  * @group: a group of the schema, or a `[KIND:NAME]` group the file has
- * @key: a string, regular expression or enum key of @group
+ * @key: a string, regular expression, time ranges or enum key of @group
  *
  * Returns: (transfer none): the value of the key (for an enum, the choice as the
  *   schema spells it), or its default if the file does not set it validly; valid
@@ -1408,7 +1408,7 @@ tw_config_get_string (TwConfig   *self,
 
   value = lookup_checked (self, G_STRFUNC, group, key,
                           TYPE_BIT (TW_CONFIG_TYPE_STRING) | TYPE_BIT (TW_CONFIG_TYPE_REGEX)
-                          | TYPE_BIT (TW_CONFIG_TYPE_ENUM),
+                          | TYPE_BIT (TW_CONFIG_TYPE_ENUM) | TYPE_BIT (TW_CONFIG_TYPE_TIME_RANGES),
                           NULL);
 
   return value != NULL ? value->string : NULL;
@@ -1451,6 +1451,7 @@ tw_config_dup_value (TwConfig   *self,
     case TW_CONFIG_TYPE_ENUM:
     case TW_CONFIG_TYPE_STRING:
     case TW_CONFIG_TYPE_REGEX:
+    case TW_CONFIG_TYPE_TIME_RANGES:
       return g_strdup (value->string);
     default:
       g_assert_not_reached ();

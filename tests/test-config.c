@@ -360,6 +360,18 @@ typedef struct
 
 static const ProblemCase problem_cases[] = {
   {
+    "invalid-time-ranges", "[notifications]\nquiet-hours = 22:00-7\n",
+    2, "notifications", "quiet-hours",
+    { "“22:00-7”", "“quiet-hours”", "ranges of time such as 22:00-07:30" },
+    "notifications", "quiet-hours", "",
+  },
+  {
+    "empty-time-range", "[notifications]\nquiet-hours = 08:00-08:00\n",
+    2, "notifications", "quiet-hours",
+    { "“08:00-08:00”", "“quiet-hours”" },
+    "notifications", "quiet-hours", "",
+  },
+  {
     "invalid-boolean", "[desktop]\nsound = maybe\n",
     2, "desktop", "sound",
     { "invalid value “maybe” for key “sound” in group [desktop]: expected true or false; "
@@ -879,6 +891,12 @@ typedef struct
 
 static const SetCase set_cases[] = {
   {
+    "normalizes-time-ranges",
+    "[notifications]\nquiet-hours = 12:00-13:00\n",
+    "notifications", "quiet-hours", " 7:00 - 9:30,22:00-24:00 ",
+    "[notifications]\nquiet-hours = 07:00-09:30, 22:00-00:00\n",
+  },
+  {
     "keeps-comments",
     "# My settings, do not lose this comment\n"
     "\n"
@@ -960,6 +978,9 @@ test_set (gconstpointer data)
   g_autofree char *expected_value = NULL;
   g_autoptr(TwConfig) config = NULL;
   g_autoptr(GError) error = NULL;
+  guint n_keys;
+  const TwConfigKey *keys = tw_config_schema_get_keys (&n_keys);
+  const TwConfigKey *key;
 
   config = load_config (c->before);
   g_assert_true (tw_config_set_value (config, c->group, c->key, c->value, &error));
@@ -968,8 +989,10 @@ test_set (gconstpointer data)
   contents = read_file (path);
   g_assert_cmpstr (contents, ==, c->after);
 
+  /* the value as the file now has it: normalized */
   value = tw_config_dup_value (config, c->group, c->key);
-  expected_value = g_strstrip (g_ascii_strdown (c->value, -1));
+  key = &keys[tw_config_schema_find_key (c->group, c->key)];
+  expected_value = tw_config_key_dup_normalized (key, c->value);
   g_assert_cmpstr (value, ==, expected_value);
 }
 
@@ -995,6 +1018,8 @@ static const SetErrorCase set_error_cases[] = {
   { "newline", "desktop", "min-level", "info\n[general]", TW_CONFIG_ERROR_INVALID_VALUE,
     "“min-level”" },
   { "empty", "desktop", "enabled", "", TW_CONFIG_ERROR_INVALID_VALUE, "“enabled”" },
+  { "invalid-time-ranges", "notifications", "quiet-hours", "25:00-01:00",
+    TW_CONFIG_ERROR_INVALID_VALUE, "expected ranges of time such as 22:00-07:30" },
   { "unknown-key", "desktop", "volume", "11", TW_CONFIG_ERROR_UNKNOWN_KEY,
     "“volume” in group [desktop]" },
   { "unknown-group", "emial", "to", "me", TW_CONFIG_ERROR_UNKNOWN_KEY, "[emial]" },
