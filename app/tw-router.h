@@ -31,4 +31,22 @@ GPtrArray *tw_router_route              (TwRouter   *self,
                                          TwJob      *job,
                                          gint64      now_unix_usec);
 
+void       tw_router_set_hold_during_dnd (TwRouter  *self,
+                                         const char *id,
+                                         gboolean    hold);
+void       tw_router_set_critical_passes_dnd (TwRouter *self,
+                                         gboolean    passes);
+void       tw_router_set_dnd_active     (TwRouter   *self,
+                                         gboolean    active);
+gboolean   tw_router_get_dnd_active     (TwRouter   *self);
+guint      tw_router_release_held       (TwRouter   *self);
+guint      tw_router_get_n_held         (TwRouter   *self);
+gboolean   tw_router_save_held          (TwRouter   *self,
+                                         const char *path,
+                                         GError    **error);
+gboolean   tw_router_load_held          (TwRouter   *self,
+                                         const char *path,
+                                         gint64      now_unix_usec,
+                                         GError    **error);
+
 G_END_DECLS

@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
 
 #include "tw-router.h"
 
@@ -189,6 +191,256 @@ test_snoozed_job (Fixture       *fx,
   g_assert_cmpuint (fx->desktop->received->len, ==, 2);   /* the snooze ended */
 }
 
+/* Routes an event of @kind at @level for @job and returns how many channels got it. */
+static guint
+route (Fixture     *fx,
+       TwEventKind  kind,
+       TwLevel      level,
+       const char  *job,
+       const char  *title)
+{
+  g_autoptr(TwEvent) event = tw_event_new (kind, level, job, title, NULL);
+  g_autoptr(GPtrArray) delivered = NULL;
+
+  delivered = tw_router_route (fx->router, event, NULL, tw_event_get_time (event));
+
+  return delivered->len;
+}
+
+static TwEvent *
+last_received (TestChannel *channel)
+{
+  g_assert_cmpuint (channel->received->len, >, 0);
+  return g_ptr_array_index (channel->received, channel->received->len - 1);
+}
+
+static void
+count_cb (TwRouter *router,
+          guint    *n)
+{
+  (*n)++;
+}
+
+static void
+test_dnd_holds_desktop (Fixture       *fx,
+                        gconstpointer  data)
+{
+  TwEvent *summary;
+  guint held_changed = 0;
+
+  g_signal_connect (fx->router, "held-changed", G_CALLBACK (count_cb), &held_changed);
+  tw_router_set_dnd_active (fx->router, TRUE);
+  g_assert_true (tw_router_get_dnd_active (fx->router));
+
+  /* non-critical: held from the desktop; forwarding is not held by default */
+  g_assert_cmpuint (route (fx, TW_EVENT_PROGRESS, TW_LEVEL_INFO, "resnet", "50 %"), ==, 1);
+  g_assert_cmpuint (route (fx, TW_EVENT_RUN_COMPLETED, TW_LEVEL_SUCCESS, "resnet", "Done"), ==, 1);
+  g_assert_cmpuint (route (fx, TW_EVENT_RUN_COMPLETED, TW_LEVEL_SUCCESS, "bert", "Done"), ==, 1);
+  g_assert_cmpuint (fx->desktop->received->len, ==, 0);
+  g_assert_cmpuint (fx->slack->received->len, ==, 3);
+  g_assert_cmpuint (tw_router_get_n_held (fx->router), ==, 3);
+
+  /* critical ones show */
+  g_assert_cmpuint (route (fx, TW_EVENT_OUT_OF_MEMORY, TW_LEVEL_CRITICAL, "vit", "OOM"), ==, 2);
+  g_assert_cmpuint (route (fx, TW_EVENT_RUN_FAILED, TW_LEVEL_ERROR, "gpt", "Run failed"), ==, 2);
+  g_assert_cmpuint (fx->desktop->received->len, ==, 2);
+  g_assert_cmpuint (tw_router_get_n_held (fx->router), ==, 3);
+  g_assert_cmpuint (held_changed, ==, 5);
+
+  /* the end: one summary, nothing replayed */
+  tw_router_set_dnd_active (fx->router, FALSE);
+  g_assert_cmpuint (fx->desktop->received->len, ==, 2);
+  g_assert_cmpuint (tw_router_release_held (fx->router), ==, 1);
+  g_assert_cmpuint (held_changed, ==, 6);
+  g_assert_cmpuint (fx->desktop->received->len, ==, 3);
+  g_assert_cmpuint (fx->slack->received->len, ==, 5);
+  summary = last_received (fx->desktop);
+  g_assert_cmpstr (tw_event_get_title (summary), ==, "While notifications were paused");
+  g_assert_cmpstr (tw_event_get_body (summary), ==,
+                   "2 runs failed: vit, gpt\n2 runs finished: resnet, bert\n1 other notification");
+  g_assert_null (tw_event_get_job (summary));
+  g_assert_cmpint (tw_event_get_level (summary), ==, TW_LEVEL_INFO);
+  g_assert_cmpuint (tw_router_get_n_held (fx->router), ==, 0);
+
+  /* once only */
+  g_assert_cmpuint (tw_router_release_held (fx->router), ==, 0);
+  g_assert_cmpuint (route (fx, TW_EVENT_PROGRESS, TW_LEVEL_INFO, "resnet", "75 %"), ==, 2);
+}
+
+static void
+test_dnd_critical_held (Fixture       *fx,
+                        gconstpointer  data)
+{
+  TwEvent *summary;
+
+  tw_router_set_critical_passes_dnd (fx->router, FALSE);
+  tw_router_set_dnd_active (fx->router, TRUE);
+  g_assert_cmpuint (route (fx, TW_EVENT_NAN_DETECTED, TW_LEVEL_CRITICAL, "resnet", "NaN"), ==, 1);
+  g_assert_cmpuint (fx->desktop->received->len, ==, 0);
+  g_assert_cmpuint (tw_router_get_n_held (fx->router), ==, 1);
+
+  tw_router_set_dnd_active (fx->router, FALSE);
+  g_assert_cmpuint (tw_router_release_held (fx->router), ==, 1);
+  summary = last_received (fx->desktop);
+  g_assert_cmpstr (tw_event_get_body (summary), ==, "1 run failed: resnet");
+  /* a failure nobody has seen yet: the summary stays on screen */
+  g_assert_cmpint (tw_event_get_level (summary), ==, TW_LEVEL_ERROR);
+}
+
+static void
+test_dnd_nothing_held (Fixture       *fx,
+                       gconstpointer  data)
+{
+  tw_router_set_dnd_active (fx->router, TRUE);
+  g_assert_cmpuint (route (fx, TW_EVENT_RUN_FAILED, TW_LEVEL_ERROR, "resnet", "Run failed"), ==, 2);
+  tw_router_set_dnd_active (fx->router, FALSE);
+
+  /* the failure was seen: no summary for it alone */
+  g_assert_cmpuint (tw_router_release_held (fx->router), ==, 0);
+  g_assert_cmpuint (fx->desktop->received->len, ==, 1);
+}
+
+static void
+test_dnd_other_rules_first (Fixture       *fx,
+                            gconstpointer  data)
+{
+  tw_router_set_dnd_active (fx->router, TRUE);
+
+  /* what the desktop would not have shown anyway is not held */
+  tw_router_set_min_level (fx->router, "desktop", TW_LEVEL_WARNING);
+  route (fx, TW_EVENT_PROGRESS, TW_LEVEL_INFO, "resnet", "50 %");
+  tw_router_set_min_level (fx->router, "desktop", TW_LEVEL_INFO);
+  tw_router_set_channel_enabled (fx->router, "desktop", FALSE);
+  route (fx, TW_EVENT_PROGRESS, TW_LEVEL_INFO, "resnet", "75 %");
+  g_assert_cmpuint (tw_router_get_n_held (fx->router), ==, 0);
+  g_assert_cmpuint (tw_router_release_held (fx->router), ==, 0);
+}
+
+static void
+test_dnd_forwarding_held (Fixture       *fx,
+                          gconstpointer  data)
+{
+  tw_router_set_hold_during_dnd (fx->router, "slack", TRUE);
+  tw_router_set_dnd_active (fx->router, TRUE);
+  g_assert_cmpuint (route (fx, TW_EVENT_RUN_STARTED, TW_LEVEL_INFO, "resnet", "Started"), ==, 0);
+  g_assert_cmpuint (route (fx, TW_EVENT_STALLED, TW_LEVEL_WARNING, "resnet", "Run stalled"), ==, 0);
+  g_assert_cmpuint (route (fx, TW_EVENT_RUN_STOPPED, TW_LEVEL_ERROR, "bert", "Run killed"), ==, 2);
+  g_assert_cmpuint (tw_router_get_n_held (fx->router), ==, 4);
+
+  tw_router_set_dnd_active (fx->router, FALSE);
+  g_assert_cmpuint (tw_router_release_held (fx->router), ==, 2);
+  g_assert_cmpstr (tw_event_get_body (last_received (fx->slack)), ==,
+                   "1 run was stopped: bert\n1 run stalled: resnet\n1 run started: resnet");
+  g_assert_cmpstr (tw_event_get_body (last_received (fx->desktop)), ==,
+                   tw_event_get_body (last_received (fx->slack)));
+}
+
+static void
+test_dnd_summary_names (Fixture       *fx,
+                        gconstpointer  data)
+{
+  const char *names[] = { "a", "b", "a", "c", "d", "e" };
+
+  tw_router_set_dnd_active (fx->router, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    route (fx, TW_EVENT_RUN_COMPLETED, TW_LEVEL_SUCCESS, names[i], "Run completed");
+  route (fx, TW_EVENT_MESSAGE, TW_LEVEL_INFO, NULL, "hello");
+  route (fx, TW_EVENT_RUN_COMPLETED, TW_LEVEL_SUCCESS, NULL, "no run");
+
+  tw_router_release_held (fx->router);
+  g_assert_cmpstr (tw_event_get_body (last_received (fx->desktop)), ==,
+                   "7 runs finished: a, b, c, …\n1 other notification");
+}
+
+static void
+test_dnd_held_saved (Fixture       *fx,
+                     gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (g_get_user_state_dir (), "trainwatch", "held.json",
+                                            NULL);
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time ();
+
+  /* nothing held: no file, and loading none is fine */
+  g_assert_true (tw_router_save_held (fx->router, path, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (tw_router_load_held (fx->router, path, now, &error));
+  g_assert_no_error (error);
+
+  tw_router_set_dnd_active (fx->router, TRUE);
+  route (fx, TW_EVENT_RUN_COMPLETED, TW_LEVEL_SUCCESS, "resnet", "Run completed");
+  route (fx, TW_EVENT_RUN_FAILED, TW_LEVEL_ERROR, "bert", "Run failed");
+  g_assert_true (tw_router_save_held (fx->router, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+
+  {
+    g_autoptr(TwRouter) again = tw_router_new ();
+    g_autoptr(TestChannel) desktop = test_channel_new ("desktop");
+    g_autoptr(TestChannel) slack = test_channel_new ("slack");
+
+    tw_router_add_channel (again, TW_CHANNEL (desktop));
+    tw_router_add_channel (again, TW_CHANNEL (slack));
+    g_assert_true (tw_router_load_held (again, path, now, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (tw_router_get_n_held (again), ==, 1);
+    g_assert_cmpuint (tw_router_release_held (again), ==, 1);
+    g_assert_cmpstr (tw_event_get_body (last_received (desktop)), ==,
+                     "1 run failed: bert\n1 run finished: resnet");
+
+    /* a day and more later, the counts are stale */
+    g_assert_true (tw_router_load_held (again, path, now + 25 * G_TIME_SPAN_HOUR, &error));
+    g_assert_cmpuint (tw_router_get_n_held (again), ==, 0);
+
+    g_assert_true (tw_router_save_held (again, path, &error));
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+    g_clear_object (&again);
+  }
+}
+
+static const char * const bad_held_files[] = {
+  "",
+  "not json",
+  "[]",
+  "{\"desktop\": []}",
+  "{\"desktop\": {\"since\": 1, \"held\": 1}}",
+  "{\"desktop\": {\"since\": 1, \"held\": -1, \"max_level\": \"info\"}}",
+  "{\"desktop\": {\"since\": 1, \"held\": 1, \"max_level\": \"loud\"}}",
+  "{\"desktop\": {\"since\": 1, \"held\": 1, \"max_level\": \"info\", "
+  "\"finished\": {\"count\": 1}}}",
+  "{\"desktop\": {\"since\": 1, \"held\": 1, \"max_level\": \"info\", "
+  "\"finished\": {\"count\": 1, \"names\": [2], \"more\": false}}}",
+};
+
+static void
+test_dnd_held_file_invalid (Fixture       *fx,
+                            gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (g_get_user_state_dir (), "held.json", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_state_dir (), 0700), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_held_files); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (g_file_set_contents (path, bad_held_files[i], -1, NULL));
+      g_assert_false (tw_router_load_held (fx->router, path, 0, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_assert_nonnull (strstr (error->message, path));
+      g_assert_cmpuint (tw_router_get_n_held (fx->router), ==, 0);
+    }
+
+  /* a channel that does not follow DND (any more) has nothing to load */
+  g_assert_true (g_file_set_contents (path,
+                                     "{\"slack\": {\"since\": 1, \"held\": 1, "
+                                     "\"max_level\": \"info\"}, \"gone\": {}}",
+                                     -1, NULL));
+  g_assert_true (tw_router_load_held (fx->router, path, 0, NULL));
+  g_assert_cmpuint (tw_router_get_n_held (fx->router), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -200,6 +452,22 @@ main (int    argc,
   g_test_add ("/router/switched-off", Fixture, NULL, fixture_setup, test_switched_off, fixture_teardown);
   g_test_add ("/router/min-level", Fixture, NULL, fixture_setup, test_min_level, fixture_teardown);
   g_test_add ("/router/snoozed-job", Fixture, NULL, fixture_setup, test_snoozed_job, fixture_teardown);
+  g_test_add ("/router/dnd/holds-desktop", Fixture, NULL, fixture_setup, test_dnd_holds_desktop,
+              fixture_teardown);
+  g_test_add ("/router/dnd/critical-held", Fixture, NULL, fixture_setup, test_dnd_critical_held,
+              fixture_teardown);
+  g_test_add ("/router/dnd/nothing-held", Fixture, NULL, fixture_setup, test_dnd_nothing_held,
+              fixture_teardown);
+  g_test_add ("/router/dnd/other-rules-first", Fixture, NULL, fixture_setup,
+              test_dnd_other_rules_first, fixture_teardown);
+  g_test_add ("/router/dnd/forwarding-held", Fixture, NULL, fixture_setup, test_dnd_forwarding_held,
+              fixture_teardown);
+  g_test_add ("/router/dnd/summary-names", Fixture, NULL, fixture_setup, test_dnd_summary_names,
+              fixture_teardown);
+  g_test_add ("/router/dnd/held-saved", Fixture, NULL, fixture_setup, test_dnd_held_saved,
+              fixture_teardown);
+  g_test_add ("/router/dnd/held-file-invalid", Fixture, NULL, fixture_setup,
+              test_dnd_held_file_invalid, fixture_teardown);
 
   return g_test_run ();
 }
