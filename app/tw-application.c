@@ -21,6 +21,8 @@
 #include "tw-config.h"
 #include "tw-demo.h"
 #include "tw-desktop-channel.h"
+#include "tw-dnd.h"
+#include "tw-dnd-time.h"
 #include "tw-extract-rule.h"
 #include "tw-glob.h"
 #include "tw-history.h"
@@ -39,6 +41,8 @@
 #define STATUS_EVENTS 20
 /* How long after reading the read positions are saved (and on quit). */
 #define OFFSETS_SAVE_DELAY_S 2
+/* How long after a change the counts of held notifications are saved (and on quit). */
+#define HELD_SAVE_DELAY_S 2
 
 /* A [watch:NAME] group of the config, and the jobs it made. */
 typedef struct
@@ -61,6 +65,9 @@ struct _TwApplication
   char             *history_error;  /* the last failure to write the journal */
   TwRouter         *router;
   TwDesktopChannel *desktop;
+  TwDnd            *dnd;            /* whether notifications are held */
+  char             *held_path;      /* where the router's held counts are kept */
+  guint             held_save_id;
   GHashTable       *jobs;           /* name → TwJob */
   GHashTable       *watches;        /* name → Watch, from the config */
   TwRuleSet        *rules;          /* the config's [rule:NAME] groups */
@@ -748,6 +755,33 @@ config_level (TwApplication *self,
   return level;
 }
 
+static gboolean
+critical_passes (TwApplication *self)
+{
+  return tw_config_get_boolean (self->config, "notifications", "show-critical");
+}
+
+static void
+apply_dnd_config (TwApplication *self)
+{
+  GPtrArray *channels = tw_router_get_channels (self->router);
+  TwConfig *config = self->config;
+  gboolean hold_forwarding = tw_config_get_boolean (config, "notifications", "hold-forwarding");
+
+  tw_dnd_set_follow_desktop (self->dnd,
+                             tw_config_get_boolean (config, "notifications", "follow-desktop"));
+  tw_dnd_set_quiet_hours (self->dnd, tw_config_get_string (config, "notifications", "quiet-hours"));
+  tw_router_set_critical_passes_dnd (self->router, critical_passes (self));
+  /* the desktop always follows Do Not Disturb; forwarding only when asked */
+  for (guint i = 0; i < channels->len; i++)
+    {
+      const char *id = tw_channel_get_id (g_ptr_array_index (channels, i));
+
+      if (!g_str_equal (id, "desktop"))
+        tw_router_set_hold_during_dnd (self->router, id, hold_forwarding);
+    }
+}
+
 static void
 apply_config (TwApplication *self)
 {
@@ -762,6 +796,7 @@ apply_config (TwApplication *self)
   tw_desktop_channel_set_snooze_minutes (self->desktop, snooze_minutes);
   if (self->launcher != NULL)
     tw_launcher_set_enabled (self->launcher, tw_config_get_boolean (self->config, "desktop", "dock-progress"));
+  apply_dnd_config (self);
   g_hash_table_iter_init (&iter, self->jobs);
   while (g_hash_table_iter_next (&iter, NULL, &job))
     {
@@ -883,6 +918,11 @@ add_status_json (TwApplication *self,
     tw_tray_spawn_add_json (self->tray_spawn, builder);
   json_builder_end_object (builder);
 
+  json_builder_set_member_name (builder, "dnd");
+  json_builder_begin_object (builder);
+  tw_dnd_add_json (self->dnd, builder, tw_router_get_n_held (self->router), critical_passes (self));
+  json_builder_end_object (builder);
+
   json_builder_set_member_name (builder, "jobs");
   json_builder_begin_array (builder);
   jobs = g_hash_table_get_values (self->jobs);
@@ -942,6 +982,13 @@ status_text (TwApplication *self)
         g_string_append_printf (text, _("Channel %s: not available"), id);
       g_string_append_c (text, '\n');
     }
+
+  {
+    g_autofree char *dnd = tw_dnd_dup_status_text (self->dnd, tw_router_get_n_held (self->router),
+                                                   critical_passes (self));
+
+    g_string_append (text, dnd);
+  }
 
   g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u run", "%u runs",
                                              g_hash_table_size (self->jobs)),
@@ -1069,6 +1116,84 @@ handle_start (TwApplication           *self,
   return 0;
 }
 
+static int
+handle_pause (TwApplication           *self,
+              TwCommand               *command,
+              GApplicationCommandLine *cmdline)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 until;
+
+  if (!tw_dnd_pause_from_text (self->dnd, command->duration, &error) &&
+      g_error_matches (error, TW_DND_TIME_ERROR, TW_DND_TIME_ERROR_INVALID))
+    {
+      g_application_command_line_printerr (cmdline, "%s\n", error->message);
+      return 2;
+    }
+
+  until = tw_dnd_get_paused_until (self->dnd);
+  if (until == TW_DND_UNTIL_RESUME)
+    g_application_command_line_print (cmdline, "%s\n",
+                                      _("Notifications are paused until you run "
+                                        "“trainwatch resume”."));
+  else
+    {
+      g_autofree char *when = tw_dnd_format_time (until);
+
+      g_application_command_line_print (cmdline, _("Notifications are paused until %s.\n"), when);
+    }
+  if (critical_passes (self))
+    g_application_command_line_print (cmdline, "%s\n",
+                                      _("Critical ones (a failed run, out of memory, NaN) still "
+                                        "show; the others are summed up when the pause ends."));
+  else
+    g_application_command_line_print (cmdline, "%s\n",
+                                      _("All of them are held, critical ones too, and summed up "
+                                        "when the pause ends."));
+  if (error != NULL)
+    g_application_command_line_printerr (cmdline, _("The pause will not survive a restart: %s\n"),
+                                         error->message);
+  return 0;
+}
+
+static int
+handle_resume (TwApplication           *self,
+               TwCommand               *command,
+               GApplicationCommandLine *cmdline)
+{
+  g_autoptr(GError) error = NULL;
+  guint n_held = tw_router_get_n_held (self->router);
+
+  if (tw_dnd_resume (self->dnd, &error) || error != NULL)
+    {
+      g_application_command_line_print (cmdline, "%s\n", _("Notifications resumed."));
+      if (error != NULL)
+        g_application_command_line_printerr (cmdline, "%s\n", error->message);
+    }
+  else
+    g_application_command_line_print (cmdline, "%s\n", _("Notifications were not paused."));
+
+  if (tw_dnd_is_active (self->dnd))
+    {
+      g_autofree char *text = NULL;
+
+      text = tw_dnd_dup_status_text (self->dnd, tw_router_get_n_held (self->router),
+                                     critical_passes (self));
+
+      g_application_command_line_print (cmdline, "%s", text);
+    }
+  else if (n_held > 0)
+    g_application_command_line_print (cmdline,
+                                      g_dngettext (GETTEXT_PACKAGE,
+                                                   "%u notification was held meanwhile; one "
+                                                   "notification now sums up what happened.\n",
+                                                   "%u notifications were held meanwhile; one "
+                                                   "notification now sums up what happened.\n",
+                                                   n_held),
+                                      n_held);
+  return 0;
+}
+
 static gboolean
 quit_idle_cb (gpointer user_data)
 {
@@ -1121,6 +1246,12 @@ handle_command (TwApplication           *self,
     case TW_COMMAND_RUN_FINISHED:
       return handle_run_finished (self, command, cmdline);
 
+    case TW_COMMAND_PAUSE:
+      return handle_pause (self, command, cmdline);
+
+    case TW_COMMAND_RESUME:
+      return handle_resume (self, command, cmdline);
+
     case TW_COMMAND_RUN:
     case TW_COMMAND_INSPECT:
       /* The client reads files itself; a forwarded inspect is a version mismatch. */
@@ -1161,6 +1292,49 @@ desktop_action_invoked_cb (TwDesktopChannel *channel,
       if (uri != NULL)
         g_app_info_launch_default_for_uri_async (uri, NULL, NULL, NULL, NULL);
     }
+}
+
+static void
+save_held (TwApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_handle_id (&self->held_save_id, g_source_remove);
+  if (self->router != NULL && self->held_path != NULL &&
+      !tw_router_save_held (self->router, self->held_path, &error))
+    g_message ("%s", error->message);
+}
+
+static gboolean
+save_held_cb (gpointer user_data)
+{
+  TwApplication *self = user_data;
+
+  self->held_save_id = 0;
+  save_held (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+router_held_changed_cb (TwRouter      *router,
+                        TwApplication *self)
+{
+  if (self->held_save_id == 0)
+    self->held_save_id = g_timeout_add_seconds (HELD_SAVE_DELAY_S, save_held_cb, self);
+}
+
+static void
+dnd_changed_cb (TwDnd         *dnd,
+                TwApplication *self)
+{
+  gboolean active = tw_dnd_is_active (dnd);
+
+  tw_router_set_dnd_active (self->router, active);
+  /* Sum up only once the desktop's servers have answered: at start-up,
+   * counts kept from before a restart wait to see whether DND is still on. */
+  if (!active && tw_dnd_is_settled (dnd))
+    tw_router_release_held (self->router);
 }
 
 static void
@@ -1243,6 +1417,7 @@ tw_application_startup (GApplication *application)
   TwApplication *self = TW_APPLICATION (application);
   g_autofree char *history_path = dup_state_path ("history.jsonl");
   g_autofree char *offsets_path = dup_state_path ("offsets.json");
+  g_autofree char *pause_path = dup_state_path ("pause.json");
   g_autoptr(GError) error = NULL;
 
   G_APPLICATION_CLASS (tw_application_parent_class)->startup (application);
@@ -1291,7 +1466,20 @@ tw_application_startup (GApplication *application)
   g_signal_connect (self->desktop, "action-invoked", G_CALLBACK (desktop_action_invoked_cb), self);
   tw_router_add_channel (self->router, TW_CHANNEL (self->desktop));
 
+  self->held_path = dup_state_path ("held.json");
+  if (!tw_router_load_held (self->router, self->held_path, g_get_real_time (), &error))
+    {
+      g_message ("%s", error->message);
+      g_clear_error (&error);
+    }
+  g_signal_connect (self->router, "held-changed", G_CALLBACK (router_held_changed_cb), self);
+  self->dnd = tw_dnd_new (pause_path);
+  g_signal_connect (self->dnd, "changed", G_CALLBACK (dnd_changed_cb), self);
+  tw_dnd_add_actions (self->dnd, G_ACTION_MAP (self));
+  tw_router_set_dnd_active (self->router, tw_dnd_is_active (self->dnd));
+
   apply_config (self);
+  tw_dnd_start (self->dnd, g_application_get_dbus_connection (application));
 
   add_tray_actions (self);
   queue_refresh (self);
@@ -1321,6 +1509,12 @@ tw_application_shutdown (GApplication *application)
     g_signal_handlers_disconnect_by_data (self->desktop, self);
   if (self->config != NULL)
     g_signal_handlers_disconnect_by_data (self->config, self);
+  if (self->dnd != NULL)
+    g_signal_handlers_disconnect_by_data (self->dnd, self);
+  if (self->router != NULL)
+    g_signal_handlers_disconnect_by_data (self->router, self);
+  save_held (self);
+  g_clear_object (&self->dnd);
 
   save_offsets (self);
   if (self->watches != NULL)
@@ -1412,6 +1606,7 @@ tw_application_dispose (GObject *object)
   /* The menu reads the runs and events: it goes first. */
   g_clear_object (&self->tray_menu);
   g_queue_clear_full (&self->recent, g_object_unref);
+  g_clear_object (&self->dnd);
   g_clear_pointer (&self->demos, g_ptr_array_unref);
   g_clear_pointer (&self->watches, g_hash_table_unref);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
@@ -1426,6 +1621,7 @@ tw_application_finalize (GObject *object)
   TwApplication *self = TW_APPLICATION (object);
 
   g_clear_pointer (&self->history_error, g_free);
+  g_clear_pointer (&self->held_path, g_free);
 
   G_OBJECT_CLASS (tw_application_parent_class)->finalize (object);
 }

@@ -296,7 +296,7 @@ tw_client_ensure_daemon (GError **error)
  * @argv: the arguments as given, forwarded to the daemon unchanged
  *
  * Runs a command on behalf of the user: starts the daemon when the command
- * needs one (no command, `send`), answers `status` and `quit` when none
+ * needs one (no command, `send`, `watch`, `pause`, `resume`), answers `status` and `quit` when none
  * runs, and otherwise forwards the command line to the daemon.
  *
  * Returns: the process exit status
@@ -346,6 +346,8 @@ tw_client_run (TwCommand  *command,
         case TW_COMMAND_START:
         case TW_COMMAND_SEND:
         case TW_COMMAND_WATCH:
+        case TW_COMMAND_PAUSE:
+        case TW_COMMAND_RESUME:
           if (!start_daemon (bus, &error))
             {
               g_printerr ("%s\n", error->message);

@@ -11,6 +11,8 @@
 
 #include <glib/gi18n.h>
 
+#include "tw-dnd-time.h"
+
 G_DEFINE_QUARK (tw-command-error-quark, tw_command_error)
 
 typedef struct
@@ -18,6 +20,7 @@ typedef struct
   const char *name;
   const char *parameters;
   const char *summary;
+  const char *description;   /* nullable: more, after the options in the command's help */
 } CommandInfo;
 
 static const CommandInfo commands[] = {
@@ -27,6 +30,14 @@ static const CommandInfo commands[] = {
   { "unwatch", N_("NAME|PATH"), N_("Stop following a log") },
   { "run", N_("-- COMMAND [ARGUMENT…]"), N_("Run a training command, show its output, and watch it") },
   { "inspect", N_("FILE…"), N_("Read a log or status file offline and print what Trainwatch would say") },
+  { "pause", N_("[DURATION]"),
+    N_("Hold notifications until “resume”, or for a while (30m, 2h, 14:30, tomorrow)"),
+    N_("DURATION is a number of minutes, hours or days (30m, 2h, 1h30m, 1d; at most 7 days), "
+       "a time of day (14:30), or “tomorrow” (08:00 the next morning). Without it, "
+       "notifications are held until “trainwatch resume”. Critical ones (a failed run, out of "
+       "memory, NaN) still show unless the config says otherwise; the others are summed up in "
+       "one notification when the pause ends. The pause survives a restart of the daemon.") },
+  { "resume", "", N_("End a pause; one notification sums up what was held") },
   { "quit", "", N_("Stop the daemon") },
   { "help", N_("[COMMAND]"), N_("Show help for a command") },
 };
@@ -79,6 +90,8 @@ command_context (const CommandInfo *info,
   context = g_option_context_new (parameter_string);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, _(info->summary));
+  if (info->description != NULL)
+    g_option_context_set_description (context, _(info->description));
   g_option_context_set_help_enabled (context, FALSE);
   if (entries != NULL)
     g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -428,6 +441,51 @@ parse_run_finished (TwCommand          *command,
   return TRUE;
 }
 
+static gboolean
+parse_pause (TwCommand          *command,
+             int                 argc,
+             const char * const *argv,
+             GError            **error)
+{
+  g_auto(GStrv) rest = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GDateTime) until = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GOptionEntry entries[] = {
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
+    { NULL }
+  };
+  const CommandInfo *info = find_command ("pause");
+
+  if (has_help_flag (argc, argv))
+    {
+      command->kind = TW_COMMAND_HELP;
+      command->help = command_help (info, entries);
+      return TRUE;
+    }
+
+  context = command_context (info, entries);
+  if (!copy_and_parse (context, argc, argv, error))
+    return FALSE;
+  if (rest != NULL && rest[0] != NULL && rest[1] != NULL)
+    return usage_error (error,
+                        _("“pause” takes at most one duration, such as 30m, 2h or tomorrow."));
+
+  if (rest != NULL && rest[0] != NULL)
+    {
+      /* checked here so that a mistake is reported before anything is paused */
+      now = g_date_time_new_now_local ();
+      until = tw_pause_parse_until (rest[0], now, &local_error);
+      if (until == NULL)
+        return usage_error (error, local_error->message);
+      command->duration = g_strdup (rest[0]);
+    }
+
+  command->kind = TW_COMMAND_PAUSE;
+  return TRUE;
+}
+
 /**
  * tw_command_parse:
  * @argc: the number of arguments
@@ -556,6 +614,16 @@ tw_command_parse (int                 argc,
       if (!parse_inspect (command, argc - 1, argv + 1, error))
         return NULL;
     }
+  else if (g_str_equal (verb, "pause"))
+    {
+      if (!parse_pause (command, argc - 1, argv + 1, error))
+        return NULL;
+    }
+  else if (g_str_equal (verb, "resume"))
+    {
+      if (!parse_simple (command, TW_COMMAND_RESUME, "resume", FALSE, argc - 1, argv + 1, error))
+        return NULL;
+    }
   else if (g_str_equal (verb, "quit"))
     {
       if (!parse_simple (command, TW_COMMAND_QUIT, "quit", FALSE, argc - 1, argv + 1, error))
@@ -591,5 +659,6 @@ tw_command_free (TwCommand *command)
   g_strfreev (command->files);
   g_free (command->log);
   g_strfreev (command->argv);
+  g_free (command->duration);
   g_free (command);
 }

@@ -30,6 +30,8 @@ typedef enum
   TW_COMMAND_UNWATCH,
   TW_COMMAND_RUN,
   TW_COMMAND_RUN_FINISHED,   /* sent by `trainwatch run` when its command ends; not in --help */
+  TW_COMMAND_PAUSE,
+  TW_COMMAND_RESUME,
 } TwCommandKind;
 
 typedef enum
@@ -54,6 +56,7 @@ typedef struct
   char         **argv;    /* RUN: the command and its arguments */
   int            exit_status;  /* RUN_FINISHED: -1 when it was killed by a signal */
   int            signal;       /* RUN_FINISHED: the signal, or 0 */
+  char          *duration;     /* PAUSE: as tw_pause_parse_until() reads it; NULL: until resume */
 } TwCommand;
 
 GQuark     tw_command_error_quark (void);

@@ -48,6 +48,18 @@ static const Case cases[] = {
   { "frobnicate", FALSE },
   { "help frobnicate", FALSE },
   { "--version extra", FALSE },
+  { "pause", TRUE, TW_COMMAND_PAUSE, TW_LEVEL_INFO },
+  { "pause 30m", TRUE, TW_COMMAND_PAUSE, TW_LEVEL_INFO },
+  { "pause tomorrow", TRUE, TW_COMMAND_PAUSE, TW_LEVEL_INFO },
+  { "pause 14:30", TRUE, TW_COMMAND_PAUSE, TW_LEVEL_INFO },
+  { "pause --help", TRUE, TW_COMMAND_HELP, TW_LEVEL_INFO },
+  { "help pause", TRUE, TW_COMMAND_HELP, TW_LEVEL_INFO },
+  { "pause 30m 2h", FALSE },
+  { "pause soon", FALSE },
+  { "pause 8d", FALSE },
+  { "pause --json", FALSE },
+  { "resume", TRUE, TW_COMMAND_RESUME, TW_LEVEL_INFO },
+  { "resume now", FALSE },
   { "watch runs/a.log", TRUE, TW_COMMAND_WATCH, TW_LEVEL_INFO },
   { "watch --name bert runs/a.log", TRUE, TW_COMMAND_WATCH, TW_LEVEL_INFO, "bert" },
   { "watch", FALSE },
@@ -140,6 +152,31 @@ test_help_send_lists_options (void)
   g_assert_nonnull (strstr (command->help, "--job"));
 }
 
+static void
+test_pause_duration (void)
+{
+  const char * const with[] = { "trainwatch", "pause", "2h30m", NULL };
+  const char * const without[] = { "trainwatch", "pause", NULL };
+  const char * const main_help[] = { "trainwatch", "--help", NULL };
+  const char * const pause_help[] = { "trainwatch", "help", "pause", NULL };
+  g_autoptr(TwCommand) command = tw_command_parse (3, with, NULL);
+  g_autoptr(TwCommand) forever = tw_command_parse (2, without, NULL);
+  g_autoptr(TwCommand) help = tw_command_parse (2, main_help, NULL);
+  g_autoptr(TwCommand) help_pause = tw_command_parse (3, pause_help, NULL);
+  g_autoptr(GError) error = NULL;
+  const char * const bad[] = { "trainwatch", "pause", "8d", NULL };
+  g_autoptr(TwCommand) too_long = tw_command_parse (3, bad, &error);
+
+  g_assert_cmpstr (command->duration, ==, "2h30m");
+  g_assert_null (forever->duration);
+  g_assert_nonnull (strstr (help->help, "pause"));
+  g_assert_nonnull (strstr (help->help, "resume"));
+  g_assert_nonnull (strstr (help_pause->help, "tomorrow"));
+  g_assert_null (too_long);
+  g_assert_error (error, TW_COMMAND_ERROR, TW_COMMAND_ERROR_USAGE);
+  g_assert_nonnull (strstr (error->message, "at most 7 days"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -154,6 +191,7 @@ main (int    argc,
     }
   g_test_add_func ("/command/help/lists-commands", test_help_lists_commands);
   g_test_add_func ("/command/help/send-lists-options", test_help_send_lists_options);
+  g_test_add_func ("/command/pause/duration", test_pause_duration);
 
   return g_test_run ();
 }
