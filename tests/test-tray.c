@@ -395,6 +395,34 @@ layout_has_label (Fixture  *fx,
   return item != NULL;
 }
 
+static gboolean
+layout_item_enabled (Fixture  *fx,
+                     gpointer  data)
+{
+  LabelWait *wait = data;
+  g_autoptr(GVariant) layout = get_layout (fx, wait->tray);
+  g_autoptr(GVariant) item = layout != NULL ? find_item (layout, wait->label) : NULL;
+
+  return item != NULL && item_get_enabled (item);
+}
+
+/* Whether the daemon's own pause is on, as `status --json` says. */
+static gboolean
+dnd_paused_is (Fixture  *fx,
+               gpointer  data)
+{
+  g_autofree char *out = run_trainwatch (fx, 0, "status", "--json", NULL);
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *dnd;
+
+  root = json_from_string (out, &error);
+  g_assert_no_error (error);
+  dnd = json_object_get_object_member (json_node_get_object (root), "dnd");
+  return json_object_get_boolean_member (dnd, "paused") == GPOINTER_TO_INT (data) &&
+         json_object_get_boolean_member (dnd, "active") == GPOINTER_TO_INT (data);
+}
+
 /* Chooses the item labelled @label, as a host does when it is clicked. */
 static void
 click (Fixture    *fx,
@@ -636,6 +664,16 @@ test_menu (Fixture       *fx,
 
     g_assert_true (poll_until (notified, fx, &notify, WAIT_MS));
   }
+
+  /* Pause notifications holds them in the daemon; Resume, enabled only
+   * while paused, ends it */
+  wait.label = "Resume notifications";
+  g_assert_false (layout_item_enabled (fx, &wait));
+  click (fx, tray, "For 1 hour");
+  g_assert_true (poll_until (dnd_paused_is, fx, GINT_TO_POINTER (TRUE), WAIT_MS));
+  g_assert_true (poll_until (layout_item_enabled, fx, &wait, WAIT_MS));
+  click (fx, tray, "Resume notifications");
+  g_assert_true (poll_until (dnd_paused_is, fx, GINT_TO_POINTER (FALSE), WAIT_MS));
 
   /* A host opening the menu: the tray passes it on (app.seen, once the daemon
    * has it) and stays. */
