@@ -29,29 +29,18 @@
 #include "tw-inotify.h"
 #include "tw-job.h"
 #include "tw-launcher.h"
-#include "tw-offsets.h"
 #include "tw-overview.h"
 #include "tw-router.h"
 #include "tw-tray-menu.h"
 #include "tw-tray-spawn.h"
+#include "tw-watches.h"
 
 /* Events kept in memory for `status`; the journal keeps them all. */
 #define RECENT_EVENTS 50
 /* Events `status` shows. */
 #define STATUS_EVENTS 20
-/* How long after reading the read positions are saved (and on quit). */
-#define OFFSETS_SAVE_DELAY_S 2
 /* How long after a change the counts of held notifications are saved (and on quit). */
 #define HELD_SAVE_DELAY_S 2
-
-/* A [watch:NAME] group of the config, and the jobs it made. */
-typedef struct
-{
-  char      *name;
-  char      *path;   /* absolute; a pattern when glob is set */
-  TwGlob    *glob;   /* nullable */
-  GPtrArray *jobs;   /* of job names */
-} Watch;
 
 struct _TwApplication
 {
@@ -69,10 +58,8 @@ struct _TwApplication
   char             *held_path;      /* where the router's held counts are kept */
   guint             held_save_id;
   GHashTable       *jobs;           /* name → TwJob */
-  GHashTable       *watches;        /* name → Watch, from the config */
+  TwWatches        *watches;        /* the config's [watch:NAME] groups */
   TwRuleSet        *rules;          /* the config's [rule:NAME] groups */
-  TwOffsets        *offsets;        /* where each watched file was read to */
-  guint             offsets_save_id;
   GPtrArray        *demos;          /* of TwDemo, writing their logs */
   TwInotify        *inotify;        /* one instance for every followed file */
   GQueue            recent;         /* of TwEvent, oldest first */
@@ -155,62 +142,6 @@ job_event_cb (TwJob         *job,
   tw_application_post_event (self, event);
 }
 
-static TwJob *
-find_job_by_path (TwApplication *self,
-                  const char    *path)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->jobs);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (g_strcmp0 (tw_job_get_log_path (value), path) == 0)
-      return value;
-
-  return NULL;
-}
-
-/* A name from the path: the file's, or its folder's when the file's is generic. */
-static char *
-dup_name_for_path (const char *path)
-{
-  static const char * const generic[] = { "train", "training", "log", "logs", "output", "out", "stdout",
-                                          "stderr", "run", "console", "nohup" };
-  g_autofree char *base = g_path_get_basename (path);
-  char *dot = strchr (base, '.');
-
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  for (guint i = 0; i < G_N_ELEMENTS (generic); i++)
-    if (g_ascii_strcasecmp (base, generic[i]) == 0)
-      {
-        g_autofree char *dir = g_path_get_dirname (path);
-        g_autofree char *parent = g_path_get_basename (dir);
-
-        if (!g_str_equal (parent, "/") && !g_str_equal (parent, "."))
-          return g_steal_pointer (&parent);
-        break;
-      }
-
-  return g_steal_pointer (&base);
-}
-
-static char *
-dup_unique_name (TwApplication *self,
-                 const char    *wanted)
-{
-  if (!g_hash_table_contains (self->jobs, wanted))
-    return g_strdup (wanted);
-
-  for (guint i = 2; ; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("%s-%u", wanted, i);
-
-      if (!g_hash_table_contains (self->jobs, name))
-        return g_steal_pointer (&name);
-    }
-}
-
 static gint64
 stall_timeout_usec (TwApplication *self)
 {
@@ -274,205 +205,48 @@ add_followed_job (TwApplication *self,
   return job;
 }
 
-/* Saves where each watched file was read to, so that a restart continues there. */
-static void
-save_offsets (TwApplication *self)
-{
-  g_autoptr(GError) error = NULL;
-  GHashTableIter iter;
-  gpointer value;
-
-  g_clear_handle_id (&self->offsets_save_id, g_source_remove);
-  if (self->offsets == NULL || self->watches == NULL)
-    return;
-
-  g_hash_table_iter_init (&iter, self->watches);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Watch *watch = value;
-
-      for (guint i = 0; i < watch->jobs->len; i++)
-        {
-          TwJob *job = g_hash_table_lookup (self->jobs, g_ptr_array_index (watch->jobs, i));
-          guint64 dev, inode, offset;
-
-          if (job != NULL && tw_job_get_resume_point (job, &dev, &inode, &offset))
-            tw_offsets_set (self->offsets, tw_job_get_log_path (job), dev, inode, offset);
-        }
-    }
-
-  if (!tw_offsets_save (self->offsets, &error))
-    g_message ("%s", error->message);
-}
-
-static gboolean
-save_offsets_cb (gpointer user_data)
-{
-  TwApplication *self = user_data;
-
-  self->offsets_save_id = 0;
-  save_offsets (self);
-
-  return G_SOURCE_REMOVE;
-}
-
 static void
 job_read_cb (TwJob         *job,
              TwApplication *self)
 {
-  /* one timer while logs are being written, none while all is quiet */
-  if (self->offsets_save_id == 0)
-    self->offsets_save_id = g_timeout_add_seconds (OFFSETS_SAVE_DELAY_S, save_offsets_cb, self);
+  if (self->watches != NULL)
+    tw_watches_note_read (self->watches);
 }
 
 static void
-watch_free (gpointer data)
+watches_start_job (TwJob    *job,
+                   gint64    start_offset,
+                   gpointer  user_data)
 {
-  Watch *watch = data;
-
-  if (watch->glob != NULL)
-    g_signal_handlers_disconnect_matched (watch->glob, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, watch);
-  g_clear_object (&watch->glob);
-  g_ptr_array_unref (watch->jobs);
-  g_free (watch->name);
-  g_free (watch->path);
-  g_free (watch);
+  start_job (user_data, job, start_offset);
 }
 
-/* Starts a watched file's job: where the daemon stopped reading it last time if it is
- * still that file, else at its end (or, for a file that appeared since, its start). */
 static void
-start_watched_file (TwApplication *self,
-                    Watch         *watch,
-                    const char    *name,
-                    const char    *path,
-                    gboolean       existed)
+watches_jobs_changed (gpointer user_data)
 {
-  guint64 dev, inode, offset;
-  gint64 start = existed ? -1 : 0;
-  TwJob *job = tw_job_new (name, path);
+  queue_refresh (user_data);
+}
 
-  if (self->offsets != NULL && tw_offsets_lookup (self->offsets, path, &dev, &inode, &offset))
+static const TwWatchesHooks watches_hooks = { watches_start_job, watches_jobs_changed };
+
+/* From `trainwatch run`: a new run of that name, its log read from the start; else a
+ * watch kept in the config. */
+static int
+handle_watch (TwApplication           *self,
+              TwCommand               *command,
+              GApplicationCommandLine *cmdline)
+{
+  if (command->log != NULL)
     {
-      tw_job_set_resume_file (job, dev, inode);
-      start = (gint64) MIN (offset, (guint64) G_MAXINT64);
-    }
-  start_job (self, job, start);
-  g_ptr_array_add (watch->jobs, g_strdup (name));
-}
+      TwJob *existing = g_hash_table_lookup (self->jobs, command->job);
 
-static void
-glob_match_cb (TwGlob     *glob,
-               const char *path,
-               gboolean    at_start,
-               Watch      *watch)
-{
-  TwApplication *self = g_object_get_data (G_OBJECT (glob), "tw-application");
-  g_autofree char *wanted = dup_name_for_path (path);
-  g_autofree char *name = dup_unique_name (self, wanted);
-
-  start_watched_file (self, watch, name, path, at_start);
-}
-
-/* "~/x" is in the home folder; so is a relative path written in the config. */
-static char *
-dup_expanded_path (const char *path)
-{
-  if (g_str_equal (path, "~"))
-    return g_strdup (g_get_home_dir ());
-  if (g_str_has_prefix (path, "~/"))
-    return g_build_filename (g_get_home_dir (), path + 2, NULL);
-  if (!g_path_is_absolute (path))
-    return g_build_filename (g_get_home_dir (), path, NULL);
-  return g_canonicalize_filename (path, NULL);
-}
-
-static void
-remove_watch (TwApplication *self,
-              Watch         *watch)
-{
-  for (guint i = 0; i < watch->jobs->len; i++)
-    {
-      const char *name = g_ptr_array_index (watch->jobs, i);
-      TwJob *job = g_hash_table_lookup (self->jobs, name);
-
-      if (job == NULL)
-        continue;
-      if (self->offsets != NULL && tw_job_get_log_path (job) != NULL)
-        tw_offsets_remove (self->offsets, tw_job_get_log_path (job));
-      tw_job_stop_following (job);
-      g_hash_table_remove (self->jobs, name);
-    }
-  g_hash_table_remove (self->watches, watch->name);
-  queue_refresh (self);
-}
-
-/* Makes the followed files what the config's [watch:NAME] groups say. */
-static void
-sync_watches (TwApplication *self)
-{
-  g_auto(GStrv) names = tw_config_dup_section_names (self->config, "watch");
-  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
-  gboolean removed = FALSE;
-
-  g_hash_table_iter_init (&iter, self->watches);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Watch *watch = value;
-      g_autofree char *group = g_strconcat ("watch:", watch->name, NULL);
-      g_autofree char *path = NULL;
-
-      if (g_strv_contains ((const char * const *) names, watch->name))
-        path = dup_expanded_path (tw_config_get_string (self->config, group, "path"));
-      if (g_strcmp0 (path, watch->path) != 0)
-        g_ptr_array_add (gone, watch);
-    }
-  for (guint i = 0; i < gone->len; i++)
-    remove_watch (self, g_ptr_array_index (gone, i));
-  removed = gone->len > 0;
-
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      g_autofree char *group = g_strconcat ("watch:", names[i], NULL);
-      Watch *watch;
-
-      if (g_hash_table_contains (self->watches, names[i]))
-        continue;
-
-      watch = g_new0 (Watch, 1);
-      watch->name = g_strdup (names[i]);
-      watch->path = dup_expanded_path (tw_config_get_string (self->config, group, "path"));
-      watch->jobs = g_ptr_array_new_with_free_func (g_free);
-      g_hash_table_insert (self->watches, watch->name, watch);
-
-      if (tw_glob_is_pattern (watch->path))
-        {
-          watch->glob = tw_glob_new (self->inotify, watch->path);
-          g_object_set_data (G_OBJECT (watch->glob), "tw-application", self);
-          g_signal_connect (watch->glob, "match", G_CALLBACK (glob_match_cb), watch);
-          tw_glob_start (watch->glob);
-          if (tw_glob_get_error (watch->glob) != NULL)
-            g_message ("%s", tw_glob_get_error (watch->glob));
-        }
-      else
-        {
-          g_autofree char *name = NULL;
-          TwJob *existing = g_hash_table_lookup (self->jobs, watch->name);
-
-          /* a run of that name that is not this file keeps its name */
-          if (existing != NULL && g_strcmp0 (tw_job_get_log_path (existing), watch->path) == 0)
-            tw_job_stop_following (existing);
-          name = existing != NULL && g_strcmp0 (tw_job_get_log_path (existing), watch->path) != 0
-                 ? dup_unique_name (self, watch->name)
-                 : g_strdup (watch->name);
-          start_watched_file (self, watch, name, watch->path, TRUE);
-        }
+      if (existing != NULL)
+        tw_job_stop_following (existing);
+      add_followed_job (self, command->job, command->log, 0);
+      return 0;
     }
 
-  if (removed)
-    save_offsets (self);
+  return tw_watches_handle_watch (self->watches, command, cmdline);
 }
 
 /* Makes the rules every job matches what the config's [rule:NAME] groups say. */
@@ -503,218 +277,6 @@ sync_rules (TwApplication *self)
   while (g_hash_table_iter_next (&iter, NULL, &job))
     tw_job_set_rules (job, rules);
   g_clear_pointer (&old, tw_rule_set_free);
-}
-
-static Watch *
-find_watch_by_path (TwApplication *self,
-                    const char    *path)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->watches);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (g_strcmp0 (((Watch *) value)->path, path) == 0)
-      return value;
-
-  return NULL;
-}
-
-static Watch *
-find_watch_of_job (TwApplication *self,
-                   const char    *job_name)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->watches);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    for (guint i = 0; i < ((Watch *) value)->jobs->len; i++)
-      if (g_str_equal (g_ptr_array_index (((Watch *) value)->jobs, i), job_name))
-        return value;
-
-  return NULL;
-}
-
-/* A name for a new [watch:NAME]: a pattern is named after the folder above its
- * first wildcard, a file after itself (or its folder). */
-static char *
-dup_watch_name (TwApplication *self,
-                const char    *path,
-                const char    *wanted)
-{
-  g_autofree char *base = NULL;
-
-  if (wanted != NULL)
-    base = g_strdup (wanted);
-  else if (tw_glob_is_pattern (path))
-    {
-      g_autofree char *prefix = g_strndup (path, strpbrk (path, "*?[") - path);
-      g_autofree char *dir = g_path_get_dirname (prefix);
-
-      base = g_path_get_basename (dir);
-    }
-  else
-    base = dup_name_for_path (path);
-
-  /* a group name cannot hold "]" or line ends, nor start or end with a space */
-  g_strdelimit (base, "]\r\n", '_');
-  g_strstrip (base);
-  if (*base == '\0' || g_str_equal (base, "/"))
-    {
-      g_free (base);
-      base = g_strdup ("run");
-    }
-
-  for (guint i = 1; ; i++)
-    {
-      g_autofree char *name = i == 1 ? g_strdup (base) : g_strdup_printf ("%s-%u", base, i);
-
-      if (!g_hash_table_contains (self->watches, name) && !g_hash_table_contains (self->jobs, name))
-        return g_steal_pointer (&name);
-    }
-}
-
-static int
-handle_watch (TwApplication           *self,
-              TwCommand               *command,
-              GApplicationCommandLine *cmdline)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *group = NULL;
-  const char *arg;
-  TwJob *existing;
-  Watch *watch;
-
-  if (command->log != NULL)
-    {
-      /* From `trainwatch run`: a new run of that name, its log read from the start. */
-      existing = g_hash_table_lookup (self->jobs, command->job);
-      if (existing != NULL)
-        tw_job_stop_following (existing);
-      add_followed_job (self, command->job, command->log, 0);
-      return 0;
-    }
-
-  arg = command->files[0];
-  if (g_str_equal (arg, "~") || g_str_has_prefix (arg, "~/"))
-    path = dup_expanded_path (arg);
-  else
-    path = g_canonicalize_filename (arg, g_application_command_line_get_cwd (cmdline));
-
-  watch = find_watch_by_path (self, path);
-  existing = watch == NULL ? find_job_by_path (self, path) : NULL;
-  if (watch != NULL || (existing != NULL && tw_job_is_following (existing)))
-    {
-      g_application_command_line_print (cmdline, _("Already watching %s as “%s”.\n"), path,
-                                        watch != NULL ? watch->name : tw_job_get_name (existing));
-      return 0;
-    }
-
-  name = dup_watch_name (self, path, command->job);
-  group = g_strconcat ("watch:", name, NULL);
-  if (!tw_config_set_value (self->config, group, "path", path, &error))
-    {
-      g_application_command_line_printerr (cmdline, _("Cannot watch %s: %s\n"), path, error->message);
-      return 1;
-    }
-
-  watch = g_hash_table_lookup (self->watches, name);
-  if (watch == NULL)
-    {
-      g_application_command_line_printerr (cmdline, _("Cannot watch %s.\n"), path);
-      return 1;
-    }
-  if (watch->glob != NULL)
-    {
-      guint n = tw_glob_get_n_matches (watch->glob);
-
-      g_application_command_line_print (cmdline,
-                                        g_dngettext (GETTEXT_PACKAGE,
-                                                     "Watching %s as “%s”: %u file matches now, and "
-                                                     "each new one will be a run of its own.\n",
-                                                     "Watching %s as “%s”: %u files match now, and "
-                                                     "each new one will be a run of its own.\n", n),
-                                        path, name, n);
-      if (tw_glob_get_error (watch->glob) != NULL)
-        g_application_command_line_printerr (cmdline, "%s\n", tw_glob_get_error (watch->glob));
-    }
-  else if (g_file_test (path, G_FILE_TEST_EXISTS))
-    g_application_command_line_print (cmdline, _("Watching %s as “%s”.\n"), path, name);
-  else
-    g_application_command_line_print (cmdline, _("Waiting for %s to appear; it will be watched as “%s”.\n"),
-                                      path, name);
-  return 0;
-}
-
-static int
-handle_unwatch (TwApplication           *self,
-                TwCommand               *command,
-                GApplicationCommandLine *cmdline)
-{
-  const char *arg = command->files[0];
-  g_autoptr(GError) error = NULL;
-  g_autofree char *name = NULL;
-  Watch *watch = g_hash_table_lookup (self->watches, arg);
-  TwJob *job = NULL;
-
-  if (watch == NULL)
-    {
-      g_autofree char *path = NULL;
-
-      if (g_str_equal (arg, "~") || g_str_has_prefix (arg, "~/"))
-        path = dup_expanded_path (arg);
-      else
-        path = g_canonicalize_filename (arg, g_application_command_line_get_cwd (cmdline));
-      watch = find_watch_by_path (self, path);
-      if (watch == NULL)
-        {
-          job = g_hash_table_lookup (self->jobs, arg);
-          if (job == NULL)
-            job = find_job_by_path (self, path);
-        }
-    }
-
-  if (watch != NULL)
-    {
-      g_autofree char *group = g_strconcat ("watch:", watch->name, NULL);
-
-      name = g_strdup (watch->name);
-      if (!tw_config_remove_section (self->config, group, &error))
-        {
-          g_application_command_line_printerr (cmdline, _("Cannot stop watching “%s”: %s\n"), name,
-                                               error->message);
-          return 1;
-        }
-      /* the config's change removed the watch and its runs */
-      g_application_command_line_print (cmdline, _("Stopped watching “%s”.\n"), name);
-      return 0;
-    }
-
-  if (job == NULL || !tw_job_is_following (job))
-    {
-      g_application_command_line_printerr (cmdline, _("Nothing named or at “%s” is being watched.\n"), arg);
-      return 1;
-    }
-
-  name = g_strdup (tw_job_get_name (job));
-  watch = find_watch_of_job (self, name);
-  tw_job_stop_following (job);
-  if (watch != NULL)
-    {
-      /* one run of a pattern: the pattern stays, and so does the job's place in it */
-      g_application_command_line_print (cmdline,
-                                        _("Stopped watching “%s”; the pattern “%s” still watches for new "
-                                          "runs.\n"),
-                                        name, watch->name);
-      return 0;
-    }
-  g_hash_table_remove (self->jobs, name);
-  queue_refresh (self);
-  g_application_command_line_print (cmdline, _("Stopped watching “%s”.\n"), name);
-  return 0;
 }
 
 static int
@@ -807,7 +369,7 @@ apply_config (TwApplication *self)
                          (goffset) tw_config_get_int (self->config, "history", "max-size-kib") * 1024,
                          tw_config_get_int (self->config, "history", "keep-files"));
   sync_rules (self);
-  sync_watches (self);
+  tw_watches_sync (self->watches);
 }
 
 static void
@@ -1081,7 +643,7 @@ start_demo (TwApplication           *self,
       return 1;
     }
 
-  name = dup_unique_name (self, "demo-resnet18");
+  name = tw_watches_dup_unique_name (self->watches, "demo-resnet18");
   add_followed_job (self, name, tw_demo_get_log_path (demo), 0);
   tw_demo_start (demo);
   g_ptr_array_add (self->demos, g_object_ref (demo));
@@ -1241,7 +803,7 @@ handle_command (TwApplication           *self,
       return handle_watch (self, command, cmdline);
 
     case TW_COMMAND_UNWATCH:
-      return handle_unwatch (self, command, cmdline);
+      return tw_watches_handle_unwatch (self->watches, command, cmdline);
 
     case TW_COMMAND_RUN_FINISHED:
       return handle_run_finished (self, command, cmdline);
@@ -1450,12 +1012,7 @@ tw_application_startup (GApplication *application)
   self->history = tw_history_new (history_path);
   load_history (self);
 
-  self->offsets = tw_offsets_new (offsets_path);
-  if (!tw_offsets_load (self->offsets, &error))
-    {
-      g_message ("%s", error->message);
-      g_clear_error (&error);
-    }
+  self->watches = tw_watches_new (self->config, self->jobs, self->inotify, offsets_path, &watches_hooks, self);
 
   self->overview = tw_overview_new ();
   tw_overview_add_actions (self->overview, G_ACTION_MAP (self));
@@ -1516,9 +1073,8 @@ tw_application_shutdown (GApplication *application)
   save_held (self);
   g_clear_object (&self->dnd);
 
-  save_offsets (self);
   if (self->watches != NULL)
-    g_hash_table_remove_all (self->watches);
+    tw_watches_clear (self->watches);
   if (self->jobs != NULL)
     {
       GHashTableIter iter;
@@ -1528,7 +1084,6 @@ tw_application_shutdown (GApplication *application)
       while (g_hash_table_iter_next (&iter, NULL, &value))
         tw_job_stop_following (value);
     }
-  g_clear_pointer (&self->offsets, tw_offsets_free);
   /* The dock's last Update goes out with the connection's flush on exit. */
   if (self->launcher != NULL)
     tw_launcher_clear (self->launcher);
@@ -1608,7 +1163,7 @@ tw_application_dispose (GObject *object)
   g_queue_clear_full (&self->recent, g_object_unref);
   g_clear_object (&self->dnd);
   g_clear_pointer (&self->demos, g_ptr_array_unref);
-  g_clear_pointer (&self->watches, g_hash_table_unref);
+  g_clear_object (&self->watches);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
   g_clear_pointer (&self->rules, tw_rule_set_free);
 
@@ -1646,7 +1201,6 @@ static void
 tw_application_init (TwApplication *self)
 {
   self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  self->watches = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, watch_free);
   self->demos = g_ptr_array_new_with_free_func (g_object_unref);
   g_queue_init (&self->recent);
 }
