@@ -56,7 +56,7 @@ fixture_setup (Fixture       *fx,
   else if (kind == SERVER_MOCK && tw_test_notifyd_is_supported ())
     fx->notifyd = tw_test_notifyd_start ("body body-markup actions");
 
-  fx->env = tw_test_desktop_dup_environ ();
+  fx->env = tw_test_dup_environ ();
   fx->env = g_environ_setenv (fx->env, "G_MESSAGES_DEBUG", "tw-app", TRUE);
   fx->config_path = g_build_filename (g_get_user_config_dir (), "trainwatch", "trainwatch.conf",
                                       NULL);

@@ -17,7 +17,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "tw-test-util.h"
@@ -55,65 +54,12 @@ struct _TwTestBusMonitor
   GPtrArray       *calls;   /* of GVariant "av", the 8 arguments of each Notify */
 };
 
-/* Runs in a child before exec: it dies with the test process. */
-static void
-die_with_parent (gpointer data)
-{
-  pid_t parent = GPOINTER_TO_INT (data);
-
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != parent)
-    _exit (1);
-}
-
-static GSubprocessLauncher *
-new_launcher (GSubprocessFlags   flags,
-              char             **env)
-{
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
-
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, GINT_TO_POINTER (getpid ()),
-                                         NULL);
-  if (env != NULL)
-    g_subprocess_launcher_set_environ (launcher, env);
-
-  return launcher;
-}
-
 static GPid
 get_pid (GSubprocess *process)
 {
   const char *id = g_subprocess_get_identifier (process);
 
   return id != NULL ? (GPid) atoi (id) : 0;
-}
-
-static GPid
-get_name_owner_pid (GDBusConnection *connection,
-                    const char      *name)
-{
-  g_autoptr(GVariant) owner = NULL;
-  g_autoptr(GVariant) pid = NULL;
-  const char *unique_name;
-  guint32 value;
-
-  owner = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "GetNameOwner",
-                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(s)"),
-                                       G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MSEC, NULL, NULL);
-  if (owner == NULL)
-    return 0;
-
-  g_variant_get (owner, "(&s)", &unique_name);
-  pid = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                     "org.freedesktop.DBus", "GetConnectionUnixProcessID",
-                                     g_variant_new ("(s)", unique_name), G_VARIANT_TYPE ("(u)"),
-                                     G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MSEC, NULL, NULL);
-  if (pid == NULL)
-    return 0;
-
-  g_variant_get (pid, "(u)", &value);
-  return (GPid) value;
 }
 
 typedef struct
@@ -130,7 +76,7 @@ owned_cond (gpointer data)
 
   /* GSubprocess forgets the identifier once the child is reaped */
   return g_subprocess_get_identifier (wait->process) == NULL ||
-         get_name_owner_pid (wait->connection, wait->name) == get_pid (wait->process);
+         tw_test_get_name_owner_pid (wait->connection, wait->name) == get_pid (wait->process);
 }
 
 static gboolean
@@ -138,7 +84,7 @@ released_cond (gpointer data)
 {
   OwnerWait *wait = data;
 
-  return get_name_owner_pid (wait->connection, wait->name) == 0;
+  return tw_test_get_name_owner_pid (wait->connection, wait->name) == 0;
 }
 
 static void
@@ -165,30 +111,6 @@ stop_owner (GDBusConnection *connection,
   g_assert_true (tw_test_wait_until (released_cond, &wait, STOP_TIMEOUT_MSEC));
 }
 
-/**
- * tw_test_desktop_dup_environ:
- *
- * The test's environment for a child, with `HOME` and the XDG folders set
- * to the folders G_TEST_OPTION_ISOLATE_DIRS made for this test (they exist
- * only inside this process otherwise).
- *
- * Returns: (transfer full): the environment
- */
-char **
-tw_test_desktop_dup_environ (void)
-{
-  char **env = g_get_environ ();
-
-  env = g_environ_setenv (env, "HOME", g_get_home_dir (), TRUE);
-  env = g_environ_setenv (env, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  env = g_environ_setenv (env, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
-  env = g_environ_setenv (env, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
-  env = g_environ_setenv (env, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-  env = g_environ_setenv (env, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
-
-  return env;
-}
-
 /* The environment for someone else's program: the test's debugging
  * variables (G_DEBUG=fatal-warnings) are ours to enforce, not theirs; dunst,
  * for one, warns about the icons a test environment lacks. The same list as
@@ -200,7 +122,7 @@ dup_component_environ (void)
     "G_DEBUG", "G_SLICE", "G_ENABLE_DIAGNOSTIC", "MALLOC_CHECK_", "MALLOC_PERTURB_",
     "G_MESSAGES_DEBUG",
   };
-  char **env = tw_test_desktop_dup_environ ();
+  char **env = tw_test_dup_environ ();
 
   for (guint i = 0; i < G_N_ELEMENTS (test_only); i++)
     env = g_environ_unsetenv (env, test_only[i]);
@@ -282,7 +204,7 @@ tw_test_xvfb_start (void)
   g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, &error));
   g_assert_no_error (error);
 
-  launcher = new_launcher (SILENT, NULL);
+  launcher = tw_test_launcher_new (SILENT, NULL);
   g_subprocess_launcher_take_fd (launcher, fds[1], 3);
   self->process = g_subprocess_launcher_spawn (launcher, &error, "Xvfb", "-displayfd", "3",
                                                "-screen", "0", "1280x800x24", "-nolisten", "tcp",
@@ -397,7 +319,7 @@ tw_test_dunst_start (const char *display)
   self->env = dup_component_environ ();
   self->env = g_environ_setenv (self->env, "DISPLAY", display, TRUE);
   self->env = g_environ_unsetenv (self->env, "WAYLAND_DISPLAY");
-  launcher = new_launcher (SILENT, self->env);
+  launcher = tw_test_launcher_new (SILENT, self->env);
   self->process = g_subprocess_launcher_spawn (launcher, &error, "dunst", "-config", rc_path, NULL);
   g_assert_no_error (error);
 
@@ -504,7 +426,7 @@ tw_test_xfconf_start (void)
 
   g_assert_nonnull (xfconfd);
   self->env = dup_component_environ ();
-  launcher = new_launcher (SILENT, self->env);
+  launcher = tw_test_launcher_new (SILENT, self->env);
   self->process = g_subprocess_launcher_spawn (launcher, &error, xfconfd, NULL);
   g_assert_no_error (error);
 

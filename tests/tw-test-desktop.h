@@ -12,8 +12,6 @@ typedef struct _TwTestDunst TwTestDunst;
 typedef struct _TwTestXfconf TwTestXfconf;
 typedef struct _TwTestBusMonitor TwTestBusMonitor;
 
-char             **tw_test_desktop_dup_environ      (void);
-
 gboolean           tw_test_xvfb_is_supported        (void);
 TwTestXvfb        *tw_test_xvfb_start               (void);
 const char        *tw_test_xvfb_get_display         (TwTestXvfb       *self);

@@ -1,4 +1,4 @@
-/* tw-test-util.c — shared test helpers: a mock notification server on the session bus, waiting
+/* tw-test-util.c — test helpers: children, a private bus, a mock notification server, waiting
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
@@ -33,10 +33,75 @@ struct _TwTestNotifyd
   char            *log_path;
 };
 
-/* The unix process id of @name's owner, or 0 when it has none. */
-static GPid
-get_name_owner_pid (GDBusConnection *connection,
-                    const char      *name)
+/* Runs in a child before exec: it dies with the test process. */
+static void
+die_with_parent (gpointer data)
+{
+  pid_t parent = GPOINTER_TO_INT (data);
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != parent)
+    _exit (1);
+}
+
+/**
+ * tw_test_launcher_new:
+ * @flags: flags for the children
+ * @env: (nullable): their environment, or %NULL for the test's
+ *
+ * A launcher whose children die with the test process (`PR_SET_PDEATHSIG`), so that a
+ * test that aborts leaves none of them behind.
+ *
+ * Returns: (transfer full): the launcher
+ */
+GSubprocessLauncher *
+tw_test_launcher_new (GSubprocessFlags   flags,
+                      char             **env)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, GINT_TO_POINTER (getpid ()),
+                                         NULL);
+  if (env != NULL)
+    g_subprocess_launcher_set_environ (launcher, env);
+
+  return launcher;
+}
+
+/**
+ * tw_test_dup_environ:
+ *
+ * The test's environment for a child, with `HOME` and the XDG folders set to the
+ * folders G_TEST_OPTION_ISOLATE_DIRS made for this test (they exist only inside this
+ * process otherwise).
+ *
+ * Returns: (transfer full): the environment
+ */
+char **
+tw_test_dup_environ (void)
+{
+  char **env = g_get_environ ();
+
+  env = g_environ_setenv (env, "HOME", g_get_home_dir (), TRUE);
+  env = g_environ_setenv (env, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  env = g_environ_setenv (env, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  env = g_environ_setenv (env, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
+  env = g_environ_setenv (env, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
+  env = g_environ_setenv (env, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
+
+  return env;
+}
+
+/**
+ * tw_test_get_name_owner_pid:
+ * @connection: a connection to a message bus
+ * @name: a well-known name on that bus
+ *
+ * Returns: the process id of @name's owner, or 0 when it has none
+ */
+GPid
+tw_test_get_name_owner_pid (GDBusConnection *connection,
+                            const char      *name)
 {
   g_autoptr(GVariant) owner = NULL;
   g_autoptr(GVariant) pid = NULL;
@@ -76,7 +141,7 @@ owned_by_mock_cond (gpointer data)
   TwTestNotifyd *self = data;
 
   return has_exited (self) ||
-         get_name_owner_pid (self->connection, NOTIFICATIONS_NAME) == self->pid;
+         tw_test_get_name_owner_pid (self->connection, NOTIFICATIONS_NAME) == self->pid;
 }
 
 static gboolean
@@ -84,20 +149,7 @@ released_by_mock_cond (gpointer data)
 {
   TwTestNotifyd *self = data;
 
-  return get_name_owner_pid (self->connection, NOTIFICATIONS_NAME) != self->pid;
-}
-
-/* Runs in the mock's process before exec: it dies with the test process,
- * so a test that aborts (or a stopped mock) cannot leave it behind holding
- * the test's output open. */
-static void
-die_with_parent (gpointer data)
-{
-  pid_t parent = GPOINTER_TO_INT (data);
-
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != parent)
-    _exit (1);
+  return tw_test_get_name_owner_pid (self->connection, NOTIFICATIONS_NAME) != self->pid;
 }
 
 static GVariant *
@@ -177,9 +229,9 @@ tw_test_notifyd_start (const char *capabilities)
   g_close (fd, NULL);
 
   parameters = g_strdup_printf ("{\"capabilities\": \"%s\"}", capabilities);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
-                                         GINT_TO_POINTER (getpid ()), NULL);
+  /* it dies with the test process: a test that aborts cannot leave it behind holding the
+   * test's output open */
+  launcher = tw_test_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, NULL);
   self->process = g_subprocess_launcher_spawn (launcher, &error, PYTHON3, "-m", "dbusmock",
                                                "--session", "-t", "notification_daemon",
                                                "-p", parameters, "-l", self->log_path, NULL);
@@ -417,29 +469,44 @@ tw_test_iterate_for (guint ms)
   tw_test_wait_until (never_cond, NULL, ms);
 }
 
+/**
+ * tw_test_bus_name_has_owner:
+ * @name: a well-known name on the session bus
+ *
+ * Returns: whether @name has an owner now
+ */
+gboolean
+tw_test_bus_name_has_owner (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_autoptr(GVariant) reply = NULL;
+  gboolean has_owner = FALSE;
+
+  g_assert_no_error (error);
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
+                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "NameHasOwner", g_variant_new ("(s)", name),
+                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
+                                       CALL_TIMEOUT_MSEC, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has_owner);
+
+  return has_owner;
+}
+
 typedef struct
 {
-  GDBusConnection *connection;
-  const char      *name;
-  gboolean         owned;
+  const char *name;
+  gboolean    owned;
 } NameWait;
 
 static gboolean
 name_state_cond (gpointer data)
 {
   NameWait *wait = data;
-  g_autoptr(GVariant) reply = NULL;
-  gboolean has_owner = FALSE;
 
-  reply = g_dbus_connection_call_sync (wait->connection, "org.freedesktop.DBus",
-                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "NameHasOwner", g_variant_new ("(s)", wait->name),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
-                                       CALL_TIMEOUT_MSEC, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &has_owner);
-
-  return has_owner == wait->owned;
+  return tw_test_bus_name_has_owner (wait->name) == wait->owned;
 }
 
 /**
@@ -455,11 +522,7 @@ tw_test_wait_for_bus_name (const char *name,
                            gboolean    owned,
                            guint       timeout_ms)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  NameWait wait = { connection, name, owned };
-
-  g_assert_no_error (error);
+  NameWait wait = { name, owned };
 
   return tw_test_wait_until (name_state_cond, &wait, timeout_ms);
 }
