@@ -11,267 +11,22 @@
 #include <sys/wait.h>
 #include <string.h>
 
-#include "tw-test-util.h"
+#include "tw-test-daemon.h"
 
-/* A command that takes longer than this is hung, not slow. */
-#define COMMAND_DEADLINE_MS 30000
-
-typedef struct
-{
-  TwTestBus       *bus;
-  GDBusConnection *connection;
-  TwTestNotifyd   *notifyd;
-  char           **env;
-  char            *config_path;
-  char            *state_dir;
-} Fixture;
-
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-  gint64 elapsed_us;
-} Result;
-
-static void
-result_clear (Result *result)
-{
-  g_clear_pointer (&result->out, g_free);
-  g_clear_pointer (&result->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
-
-typedef struct
-{
-  gboolean     done;
-  GSubprocess *process;
-  GBytes      *out;
-  GBytes      *err;
-  GError      *error;
-} Communicate;
-
-static void
-communicate_cb (GObject      *source,
-                GAsyncResult *res,
-                gpointer      user_data)
-{
-  Communicate *c = user_data;
-
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), res, &c->out, &c->err, &c->error);
-  c->done = TRUE;
-}
-
-static gboolean
-communicate_done (gpointer data)
-{
-  return ((Communicate *) data)->done;
-}
-
-static char *
-bytes_to_string (GBytes *bytes)
-{
-  gsize len = 0;
-  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
-
-  return g_strndup (data != NULL ? data : "", len);
-}
-
-/* Runs the trainwatch binary with @args (NULL-terminated) and waits for it. */
-static void
-run_trainwatch (Fixture    *fx,
-                Result     *result,
-                const char *first_arg,
-                ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  Communicate c = { 0 };
-  const char *arg;
-  gint64 start;
-  va_list ap;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("TW_TEST_TRAINWATCH"));
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_environ (launcher, fx->env);
-
-  start = g_get_monotonic_time ();
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-
-  g_subprocess_communicate_async (process, NULL, NULL, communicate_cb, &c);
-  if (!tw_test_wait_until (communicate_done, &c, COMMAND_DEADLINE_MS))
-    {
-      g_subprocess_force_exit (process);
-      g_error ("trainwatch %s did not answer within %d s", first_arg ? first_arg : "",
-               COMMAND_DEADLINE_MS / 1000);
-    }
-  g_assert_no_error (c.error);
-
-  result->elapsed_us = g_get_monotonic_time () - start;
-  result->status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
-  result->out = bytes_to_string (c.out);
-  result->err = bytes_to_string (c.err);
-  g_clear_pointer (&c.out, g_bytes_unref);
-  g_clear_pointer (&c.err, g_bytes_unref);
-  g_test_message ("trainwatch %s -> %d in %.1f ms\nstdout: %s\nstderr: %s", first_arg ? first_arg : "",
-                  result->status, result->elapsed_us / 1000.0, result->out, result->err);
-}
-
-static gboolean
-daemon_owned (Fixture *fx)
-{
-  g_autoptr(GVariant) reply = NULL;
-  gboolean owned = FALSE;
-
-  reply = g_dbus_connection_call_sync (fx->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", DAEMON_BUS_NAME), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-
-  return owned;
-}
-
-static gboolean
-daemon_gone_cb (gpointer data)
-{
-  return !daemon_owned (data);
-}
-
-static JsonNode *
-status_json (Fixture *fx)
-{
-  g_auto(Result) result = { 0 };
-  g_autoptr(GError) error = NULL;
-  JsonNode *root;
-
-  run_trainwatch (fx, &result, "status", "--json", NULL);
-  g_assert_cmpint (result.status, ==, 0);
-  root = json_from_string (result.out, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
-
-  return root;
-}
-
-typedef struct
-{
-  TwTestNotifyd *notifyd;
-  guint          n;
-} CallCount;
-
-static gboolean
-has_calls_cb (gpointer data)
-{
-  CallCount *count = data;
-  g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (count->notifyd);
-
-  return calls->len >= count->n;
-}
-
-static GPtrArray *
-wait_for_calls (Fixture *fx,
-                guint    n)
-{
-  CallCount count = { fx->notifyd, n };
-
-  g_assert_true (tw_test_wait_until (has_calls_cb, &count, 20000));
-  return tw_test_notifyd_get_notify_calls (fx->notifyd);
-}
+typedef TwTestFixture Fixture;
 
 static void
 fixture_setup (Fixture       *fx,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  const char *capabilities = data;
-
-  fx->bus = tw_test_bus_new ();
-  tw_test_bus_up (fx->bus);
-  fx->connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-
-  if (capabilities != NULL)
-    fx->notifyd = tw_test_notifyd_start (capabilities);
-
-  /* The isolated folders exist only in this process: hand them on. */
-  fx->env = g_get_environ ();
-  fx->env = g_environ_setenv (fx->env, "HOME", g_get_home_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "G_MESSAGES_DEBUG", "tw-app tw-channels", TRUE);
-
-  fx->config_path = g_build_filename (g_get_user_config_dir (), "trainwatch", "trainwatch.conf", NULL);
-  fx->state_dir = g_build_filename (g_get_user_state_dir (), "trainwatch", NULL);
-}
-
-static void
-assert_daemon_log_clean (Fixture *fx)
-{
-  g_autofree char *log_path = g_build_filename (fx->state_dir, "daemon.log", NULL);
-  g_autofree char *log = NULL;
-
-  if (!g_file_get_contents (log_path, &log, NULL, NULL))
-    return;
-
-  g_test_message ("daemon.log:\n%s", log);
-  g_assert_null (strstr (log, "Sanitizer"));
-  g_assert_null (strstr (log, "runtime error:"));
-  g_assert_null (strstr (log, "CRITICAL"));
-  g_assert_null (strstr (log, "WARNING"));
+  tw_test_fixture_setup (fx, data, "tw-app tw-channels");
 }
 
 static void
 fixture_teardown (Fixture       *fx,
                   gconstpointer  data)
 {
-  if (daemon_owned (fx))
-    {
-      g_auto(Result) result = { 0 };
-
-      run_trainwatch (fx, &result, "quit", NULL);
-      g_assert_true (tw_test_wait_until (daemon_gone_cb, fx, 20000));
-    }
-
-  assert_daemon_log_clean (fx);
-
-  g_clear_pointer (&fx->notifyd, tw_test_notifyd_stop);
-  g_clear_object (&fx->connection);
-  g_clear_pointer (&fx->bus, tw_test_bus_free);
-  g_clear_pointer (&fx->env, g_strfreev);
-  g_clear_pointer (&fx->config_path, g_free);
-  g_clear_pointer (&fx->state_dir, g_free);
-}
-
-static JsonObject *
-find_event (JsonNode   *status,
-            const char *title)
-{
-  JsonArray *events = json_object_get_array_member (json_node_get_object (status), "events");
-
-  for (guint i = 0; i < json_array_get_length (events); i++)
-    {
-      JsonObject *event = json_array_get_object_element (events, i);
-
-      if (g_strcmp0 (json_object_get_string_member (event, "title"), title) == 0)
-        return event;
-    }
-
-  return NULL;
+  tw_test_fixture_teardown (fx);
 }
 
 static void
@@ -284,55 +39,44 @@ test_start_send_status_quit (Fixture       *fx,
   GVariant *call;
 
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, NULL);
+    tw_test_run_trainwatch (fx->env, &result, NULL);
     g_assert_cmpint (result.status, ==, 0);
     g_assert_nonnull (strstr (result.out, "Trainwatch started"));
     /* It returned, and the daemon is on the bus. */
-    g_assert_true (daemon_owned (fx));
+    g_assert_true (tw_test_daemon_is_running ());
   }
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, NULL);
+    tw_test_run_trainwatch (fx->env, &result, NULL);
     g_assert_cmpint (result.status, ==, 0);
     g_assert_nonnull (strstr (result.out, "already running"));
   }
-  {
-    g_auto(Result) result = { 0 };
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--level", "error", "Run failed",
+                                     "CUDA <b>out</b> of memory & more", NULL));
 
-    run_trainwatch (fx, &result, "send", "--level", "error", "Run failed", "CUDA <b>out</b> of memory & more",
-                    NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
-
-  calls = wait_for_calls (fx, 1);
+  calls = tw_test_notifyd_wait_for_calls (fx->notifyd, 1, 20000);
   g_assert_cmpuint (calls->len, ==, 1);
   call = g_ptr_array_index (calls, 0);
   g_assert_cmpstr (tw_test_notify_call_get_summary (call), ==, "Run failed");
   g_assert_cmpstr (tw_test_notify_call_get_body (call), ==, "CUDA &lt;b&gt;out&lt;/b&gt; of memory &amp; more");
   g_assert_cmpuint (tw_test_notify_call_get_urgency (call), ==, 2);
 
-  status = status_json (fx);
+  status = tw_test_daemon_dup_status (fx->env);
   g_assert_true (json_object_get_boolean_member (json_node_get_object (status), "running"));
-  event = find_event (status, "Run failed");
+  event = tw_test_status_find_event (status, "Run failed");
   g_assert_nonnull (event);
   g_assert_cmpstr (json_object_get_string_member (event, "level"), ==, "error");
   g_assert_cmpstr (json_object_get_string_member (event, "kind"), ==, "message");
   g_assert_cmpstr (json_object_get_string_member (event, "body"), ==, "CUDA <b>out</b> of memory & more");
 
+  tw_test_daemon_quit (fx->env);
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, "quit", NULL);
-    g_assert_cmpint (result.status, ==, 0);
-    g_assert_true (tw_test_wait_until (daemon_gone_cb, fx, 20000));
-  }
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "status", NULL);
+    tw_test_run_trainwatch (fx->env, &result, "status", NULL);
     g_assert_cmpint (result.status, ==, 3);
     g_assert_nonnull (strstr (result.out, "not running"));
   }
@@ -348,11 +92,8 @@ test_same_job_replaced (Fixture       *fx,
 
   for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
     {
-      g_auto(Result) result = { 0 };
-
-      run_trainwatch (fx, &result, "send", "--job", jobs[i], titles[i], NULL);
-      g_assert_cmpint (result.status, ==, 0);
-      g_ptr_array_unref (wait_for_calls (fx, i + 1));
+      g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", jobs[i], titles[i], NULL));
+      g_ptr_array_unref (tw_test_notifyd_wait_for_calls (fx->notifyd, i + 1, 20000));
     }
 
   calls = tw_test_notifyd_get_notify_calls (fx->notifyd);
@@ -368,7 +109,7 @@ static gboolean
 job_snoozed_cb (gpointer data)
 {
   Fixture *fx = data;
-  g_autoptr(JsonNode) status = status_json (fx);
+  g_autoptr(JsonNode) status = tw_test_daemon_dup_status (fx->env);
   JsonArray *jobs = json_object_get_array_member (json_node_get_object (status), "jobs");
 
   for (guint i = 0; i < json_array_get_length (jobs); i++)
@@ -389,13 +130,8 @@ test_action_snooze (Fixture       *fx,
   g_autoptr(GPtrArray) calls = NULL;
   GVariant *call;
 
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "send", "--job", "resnet50", "50 % done", NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
-  calls = wait_for_calls (fx, 1);
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "50 % done", NULL));
+  calls = tw_test_notifyd_wait_for_calls (fx->notifyd, 1, 20000);
   call = g_ptr_array_index (calls, 0);
   g_assert_true (tw_test_notify_call_has_action (call, "snooze"));
   /* A run known only from `send` has no log to open. */
@@ -405,27 +141,18 @@ test_action_snooze (Fixture       *fx,
   g_assert_true (tw_test_wait_until (job_snoozed_cb, fx, 20000));
 
   /* Snoozed: the info event is recorded but not shown; the failure is shown. */
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "send", "--job", "resnet50", "75 % done", NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "send", "--level", "error", "--job", "resnet50", "Run failed", NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "75 % done", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--level", "error", "--job", "resnet50",
+                                     "Run failed", NULL));
   g_clear_pointer (&calls, g_ptr_array_unref);
-  calls = wait_for_calls (fx, 2);
+  calls = tw_test_notifyd_wait_for_calls (fx->notifyd, 2, 20000);
   g_assert_cmpuint (calls->len, ==, 2);
   g_assert_cmpstr (tw_test_notify_call_get_summary (g_ptr_array_index (calls, 1)), ==, "Run failed");
 
   {
-    g_autoptr(JsonNode) status = status_json (fx);
+    g_autoptr(JsonNode) status = tw_test_daemon_dup_status (fx->env);
 
-    g_assert_nonnull (find_event (status, "75 % done"));
+    g_assert_nonnull (tw_test_status_find_event (status, "75 % done"));
   }
 }
 
@@ -446,27 +173,27 @@ test_hung_server (Fixture       *fx,
   GPid pid = tw_test_notifyd_get_pid (fx->notifyd);
 
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, "send", "--job", "r", "before the hang", NULL);
+    tw_test_run_trainwatch (fx->env, &result, "send", "--job", "r", "before the hang", NULL);
     g_assert_cmpint (result.status, ==, 0);
-    g_ptr_array_unref (wait_for_calls (fx, 1));
+    g_ptr_array_unref (tw_test_notifyd_wait_for_calls (fx->notifyd, 1, 20000));
   }
 
   g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
 
   /* The daemon keeps answering while the server is stopped. The deadline
-   * in run_trainwatch only catches a hang; the times are in the log. */
+   * in tw_test_run_trainwatch only catches a hang; the times are in the log. */
   {
-    g_auto(Result) first = { 0 };
-    g_auto(Result) second = { 0 };
-    g_auto(Result) status = { 0 };
+    g_auto(TwTestResult) first = { 0 };
+    g_auto(TwTestResult) second = { 0 };
+    g_auto(TwTestResult) status = { 0 };
 
-    run_trainwatch (fx, &first, "send", "--job", "r", "during the hang 1", NULL);
+    tw_test_run_trainwatch (fx->env, &first, "send", "--job", "r", "during the hang 1", NULL);
     g_assert_cmpint (first.status, ==, 0);
-    run_trainwatch (fx, &second, "send", "--job", "r", "during the hang 2", NULL);
+    tw_test_run_trainwatch (fx->env, &second, "send", "--job", "r", "during the hang 2", NULL);
     g_assert_cmpint (second.status, ==, 0);
-    run_trainwatch (fx, &status, "status", NULL);
+    tw_test_run_trainwatch (fx->env, &status, "status", NULL);
     g_assert_cmpint (status.status, ==, 0);
     g_assert_nonnull (strstr (status.out, "during the hang 2"));
     g_test_message ("while stopped: send %.0f ms, send %.0f ms, status %.0f ms",
@@ -486,19 +213,15 @@ test_no_server (Fixture       *fx,
   g_autoptr(JsonNode) status = NULL;
   JsonObject *desktop;
 
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "send", "--level", "critical", "Nobody listens", NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--level", "critical", "Nobody listens",
+                                     NULL));
 
   /* the channel counts as available until its worker has asked for a server */
   for (guint tries = 0;; tries++)
     {
       g_clear_pointer (&status, json_node_unref);
-      status = status_json (fx);
-      g_assert_nonnull (find_event (status, "Nobody listens"));
+      status = tw_test_daemon_dup_status (fx->env);
+      g_assert_nonnull (tw_test_status_find_event (status, "Nobody listens"));
       desktop = json_object_get_object_member (json_object_get_object_member (json_node_get_object (status),
                                                                               "channels"),
                                                "desktop");
@@ -530,16 +253,16 @@ test_invalid_config (Fixture       *fx,
   g_assert_true (g_file_set_contents (fx->config_path, contents, -1, NULL));
 
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, NULL);
+    tw_test_run_trainwatch (fx->env, &result, NULL);
     g_assert_cmpint (result.status, ==, 0);
     expected = g_strdup_printf ("%s:4:", fx->config_path);
     g_assert_nonnull (strstr (result.err, expected));
     g_assert_nonnull (strstr (result.err, "sound"));
   }
 
-  status = status_json (fx);
+  status = tw_test_daemon_dup_status (fx->env);
   problems = json_object_get_array_member (json_object_get_object_member (json_node_get_object (status),
                                                                           "config"),
                                            "problems");
@@ -557,7 +280,7 @@ static gboolean
 config_problem_on_line_3_cb (gpointer data)
 {
   Fixture *fx = data;
-  g_autoptr(JsonNode) status = status_json (fx);
+  g_autoptr(JsonNode) status = tw_test_daemon_dup_status (fx->env);
   JsonObject *config = json_object_get_object_member (json_node_get_object (status), "config");
   JsonArray *problems = json_object_get_array_member (config, "problems");
 
@@ -577,12 +300,7 @@ test_config_reloaded (Fixture       *fx,
     "min-level = error\n"
     "volume = 11\n";
 
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   /* The first start wrote the documented default file. */
   g_assert_true (g_file_test (fx->config_path, G_FILE_TEST_IS_REGULAR));
 
@@ -592,27 +310,20 @@ test_config_reloaded (Fixture       *fx,
   g_assert_true (tw_test_wait_until (config_problem_on_line_3_cb, fx, 20000));
 
   {
-    g_auto(Result) info = { 0 };
-    g_auto(Result) error = { 0 };
+    g_auto(TwTestResult) info = { 0 };
+    g_auto(TwTestResult) error = { 0 };
 
-    run_trainwatch (fx, &info, "send", "--level", "warning", "below the threshold", NULL);
+    tw_test_run_trainwatch (fx->env, &info, "send", "--level", "warning", "below the threshold",
+                            NULL);
     g_assert_cmpint (info.status, ==, 0);
-    run_trainwatch (fx, &error, "send", "--level", "error", "at the threshold", NULL);
+    tw_test_run_trainwatch (fx->env, &error, "send", "--level", "error", "at the threshold", NULL);
     g_assert_cmpint (error.status, ==, 0);
   }
 
-  calls = wait_for_calls (fx, 1);
+  calls = tw_test_notifyd_wait_for_calls (fx->notifyd, 1, 20000);
   g_assert_cmpuint (calls->len, ==, 1);
   g_assert_cmpstr (tw_test_notify_call_get_summary (g_ptr_array_index (calls, 0)), ==, "at the threshold");
 }
-
-typedef struct
-{
-  TwTestNotifyd *notifyd;
-  const char    *summary;
-} SummaryWait;
-
-static gboolean summary_seen_cb (gpointer data);
 
 static gboolean
 failure_notified_cb (gpointer data)
@@ -654,9 +365,9 @@ test_watch_traceback (Fixture       *fx,
   g_assert_true (g_file_set_contents (log, "Traceback (most recent call last):\nOldError: before\n", -1, NULL));
 
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, "watch", log, NULL);
+    tw_test_run_trainwatch (fx->env, &result, "watch", log, NULL);
     g_assert_cmpint (result.status, ==, 0);
     /* The folder names the run: train.log says nothing. */
     g_assert_nonnull (strstr (result.out, "resnet50"));
@@ -684,7 +395,7 @@ test_watch_traceback (Fixture       *fx,
     }
   g_assert_cmpuint (n_failures, ==, 1);
 
-  status = status_json (fx);
+  status = tw_test_daemon_dup_status (fx->env);
   jobs = json_object_get_array_member (json_node_get_object (status), "jobs");
   g_assert_cmpuint (json_array_get_length (jobs), ==, 1);
   job = json_array_get_object_element (jobs, 0);
@@ -707,24 +418,24 @@ test_watch_traceback (Fixture       *fx,
   }
 
   {
-    g_auto(Result) again = { 0 };
-    g_auto(Result) unwatch = { 0 };
-    g_auto(Result) unknown = { 0 };
+    g_auto(TwTestResult) again = { 0 };
+    g_auto(TwTestResult) unwatch = { 0 };
+    g_auto(TwTestResult) unknown = { 0 };
     g_autofree char *config = NULL;
 
-    run_trainwatch (fx, &again, "watch", log, NULL);
+    tw_test_run_trainwatch (fx->env, &again, "watch", log, NULL);
     g_assert_cmpint (again.status, ==, 0);
     g_assert_nonnull (strstr (again.out, "Already watching"));
     /* the watch is kept in the config, and unwatch takes it out */
     g_assert_true (g_file_get_contents (fx->config_path, &config, NULL, NULL));
     g_assert_nonnull (strstr (config, "[watch:resnet50]\npath = "));
     g_clear_pointer (&config, g_free);
-    run_trainwatch (fx, &unwatch, "unwatch", "resnet50", NULL);
+    tw_test_run_trainwatch (fx->env, &unwatch, "unwatch", "resnet50", NULL);
     g_assert_cmpint (unwatch.status, ==, 0);
     g_assert_true (g_file_get_contents (fx->config_path, &config, NULL, NULL));
     g_assert_null (strstr (config, "[watch:resnet50]"));
     g_assert_nonnull (strstr (config, "# Trainwatch settings."));
-    run_trainwatch (fx, &unknown, "unwatch", "resnet50", NULL);
+    tw_test_run_trainwatch (fx->env, &unknown, "unwatch", "resnet50", NULL);
     g_assert_cmpint (unknown.status, ==, 1);
   }
 }
@@ -741,23 +452,6 @@ count_summaries (TwTestNotifyd *notifyd,
       n++;
 
   return n;
-}
-
-static JsonObject *
-find_job (JsonNode   *status,
-          const char *name)
-{
-  JsonArray *jobs = json_object_get_array_member (json_node_get_object (status), "jobs");
-
-  for (guint i = 0; i < json_array_get_length (jobs); i++)
-    {
-      JsonObject *job = json_array_get_object_element (jobs, i);
-
-      if (g_strcmp0 (json_object_get_string_member (job, "name"), name) == 0)
-        return job;
-    }
-
-  return NULL;
 }
 
 /* 32 MB written at once: the follower skims to the newest lines, and still reports the
@@ -781,12 +475,7 @@ test_watch_burst (Fixture       *fx,
                                       "pattern = reducing loss scale to (\\S+)\n"
                                       "message = Loss scale dropped to \\1\n", -1, NULL));
   g_assert_true (g_file_set_contents (log, "", -1, NULL));
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "watch", log, NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
+  g_free (tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL));
 
   while (burst->len < 16 * 1024 * 1024)
     {
@@ -807,13 +496,13 @@ test_watch_burst (Fixture       *fx,
   append_to (log, burst->str);
 
   g_assert_true (tw_test_wait_until (failure_notified_cb, fx->notifyd, 60000));
-  g_assert_true (tw_test_wait_until (summary_seen_cb,
-                                     &(SummaryWait) { fx->notifyd, "Loss scale dropped to 2048.0" }, 10000));
+  g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Loss scale dropped to 2048.0",
+                                                   10000));
   tw_test_iterate_for (200);
   g_assert_cmpuint (count_summaries (fx->notifyd, "Run failed"), ==, 1);
 
-  status = status_json (fx);
-  job = find_job (status, "burst");
+  status = tw_test_daemon_dup_status (fx->env);
+  job = tw_test_status_find_job (status, "burst");
   g_assert_nonnull (job);
   g_assert_cmpstr (json_object_get_string_member (job, "state"), ==, "failed");
   g_assert_cmpint (json_object_get_int_member (job, "epoch"), ==, 2);
@@ -847,9 +536,9 @@ test_watch_glob (Fixture       *fx,
   g_assert_cmpint (g_mkdir_with_parents (runs, 0700), ==, 0);
 
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, "watch", pattern, NULL);
+    tw_test_run_trainwatch (fx->env, &result, "watch", pattern, NULL);
     g_assert_cmpint (result.status, ==, 0);
     g_assert_nonnull (strstr (result.out, "2 files match now"));
     g_assert_nonnull (strstr (result.out, "“sweep”"));
@@ -867,29 +556,25 @@ test_watch_glob (Fixture       *fx,
 
   /* the runs that were there are followed from their end */
   append_to (log_a, "Traceback (most recent call last):\nKeyError: 'x'\n");
-  {
-    SummaryWait wait = { fx->notifyd, "Run failed: KeyError" };
+  g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Run failed: KeyError", 20000));
 
-    g_assert_true (tw_test_wait_until (summary_seen_cb, &wait, 20000));
-  }
-
-  status = status_json (fx);
-  job = find_job (status, "lr-0.001");
+  status = tw_test_daemon_dup_status (fx->env);
+  job = tw_test_status_find_job (status, "lr-0.001");
   g_assert_nonnull (job);
   g_assert_cmpstr (json_object_get_string_member (job, "state"), ==, "failed");
   g_assert_cmpstr (json_object_get_string_member (job, "log"), ==, log_c);
-  g_assert_nonnull (find_job (status, "lr-0.1"));
-  g_assert_nonnull (find_job (status, "lr-0.01"));
+  g_assert_nonnull (tw_test_status_find_job (status, "lr-0.1"));
+  g_assert_nonnull (tw_test_status_find_job (status, "lr-0.01"));
 
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
     g_autoptr(JsonNode) after = NULL;
 
-    run_trainwatch (fx, &result, "unwatch", "sweep", NULL);
+    tw_test_run_trainwatch (fx->env, &result, "unwatch", "sweep", NULL);
     g_assert_cmpint (result.status, ==, 0);
-    after = status_json (fx);
-    g_assert_null (find_job (after, "lr-0.001"));
-    g_assert_null (find_job (after, "lr-0.1"));
+    after = tw_test_daemon_dup_status (fx->env);
+    g_assert_null (tw_test_status_find_job (after, "lr-0.001"));
+    g_assert_null (tw_test_status_find_job (after, "lr-0.1"));
   }
 }
 
@@ -906,43 +591,19 @@ test_watch_survives_restart (Fixture       *fx,
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_assert_true (g_file_set_contents (log, "", -1, NULL));
 
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "watch", log, NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
+  g_free (tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL));
   append_to (log, "Epoch 1/4:  10%|#         | 10/100 [00:01<00:09, 10.00it/s]\n"
                   "Traceback (most recent call last):\nOSError: first failure\n");
-  {
-    SummaryWait wait = { fx->notifyd, "Run failed: OSError" };
-
-    g_assert_true (tw_test_wait_until (summary_seen_cb, &wait, 20000));
-  }
+  g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Run failed: OSError", 20000));
   /* half a line when the daemon stops: it is read whole after the restart */
   append_to (log, "Epoch 2/4:  20%|##        | 20/100 [00:02<00:08, 10.00it/s]\nSaving checkp");
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "quit", NULL);
-    g_assert_cmpint (result.status, ==, 0);
-    g_assert_true (tw_test_wait_until (daemon_gone_cb, fx, 20000));
-  }
+  tw_test_daemon_quit (fx->env);
   g_assert_true (g_file_test (offsets, G_FILE_TEST_IS_REGULAR));
 
   append_to (log, "oint to ckpt/epoch-2.pt\n"
                   "Traceback (most recent call last):\nKeyError: 'written while the daemon was away'\n");
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
-  {
-    SummaryWait wait = { fx->notifyd, "Run failed: KeyError" };
-
-    g_assert_true (tw_test_wait_until (summary_seen_cb, &wait, 20000));
-  }
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
+  g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Run failed: KeyError", 20000));
   g_assert_cmpuint (count_summaries (fx->notifyd, "Run failed: OSError"), ==, 1);
   g_assert_cmpuint (count_summaries (fx->notifyd, "Run failed: KeyError"), ==, 1);
   /* joining midway is not a start */
@@ -959,17 +620,8 @@ test_milestones_from_config (Fixture       *fx,
   g_assert_cmpint (g_mkdir_with_parents (config_dir, 0700), ==, 0);
   g_assert_true (g_file_set_contents (fx->config_path, "[runs]\nmilestones = 50, x, 40, 100\n", -1, NULL));
   fx->env = g_environ_setenv (fx->env, "TRAINWATCH_DEMO_SPEED", "4", TRUE);
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "--demo", NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
-  {
-    SummaryWait wait = { fx->notifyd, "Run completed" };
-
-    g_assert_true (tw_test_wait_until (summary_seen_cb, &wait, 30000));
-  }
+  g_free (tw_test_run_trainwatch_ok (fx->env, "--demo", NULL));
+  g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Run completed", 30000));
   g_assert_cmpuint (count_summaries (fx->notifyd, "50 % done"), ==, 1);
   g_assert_cmpuint (count_summaries (fx->notifyd, "100 % done"), ==, 1);
   g_assert_cmpuint (count_summaries (fx->notifyd, "25 % done"), ==, 0);
@@ -995,16 +647,11 @@ test_watch_rule (Fixture       *fx,
                                       "level = error\n"
                                       "message = Loss scale dropped to \\1\n", -1, NULL));
   g_assert_true (g_file_set_contents (log, "", -1, NULL));
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "watch", log, NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
+  g_free (tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL));
   append_to (log, "Gradient overflow. Skipping step, loss scaler 0 reducing loss scale to 4096.0\n");
   /* the run's start may be notified first */
-  g_assert_true (tw_test_wait_until (summary_seen_cb,
-                                     &(SummaryWait) { fx->notifyd, "Loss scale dropped to 4096.0" }, 20000));
+  g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Loss scale dropped to 4096.0",
+                                                   20000));
   calls = tw_test_notifyd_get_notify_calls (fx->notifyd);
   for (guint i = 0; i < calls->len; i++)
     {
@@ -1027,9 +674,9 @@ test_watch_waits_for_file (Fixture       *fx,
   g_autofree char *dir = g_path_get_dirname (log);
 
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, "watch", log, NULL);
+    tw_test_run_trainwatch (fx->env, &result, "watch", log, NULL);
     g_assert_cmpint (result.status, ==, 0);
     g_assert_nonnull (strstr (result.out, "Waiting for"));
   }
@@ -1038,7 +685,7 @@ test_watch_waits_for_file (Fixture       *fx,
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   append_to (log, "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 8.00 GiB.\n");
   /* "Run started" comes first, or is replaced by the failure in place. */
-  g_assert_true (tw_test_wait_until (summary_seen_cb, &(SummaryWait) { fx->notifyd, "Out of memory" }, 20000));
+  g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Out of memory", 20000));
   {
     g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (fx->notifyd);
     GVariant *last = g_ptr_array_index (calls, calls->len - 1);
@@ -1046,19 +693,6 @@ test_watch_waits_for_file (Fixture       *fx,
     g_assert_cmpstr (tw_test_notify_call_get_summary (last), ==, "Out of memory");
     g_assert_cmpuint (tw_test_notify_call_get_urgency (last), ==, 2);
   }
-}
-
-static gboolean
-summary_seen_cb (gpointer data)
-{
-  SummaryWait *wait = data;
-  g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (wait->notifyd);
-
-  for (guint i = 0; i < calls->len; i++)
-    if (g_strcmp0 (tw_test_notify_call_get_summary (g_ptr_array_index (calls, i)), wait->summary) == 0)
-      return TRUE;
-
-  return FALSE;
 }
 
 static void
@@ -1074,19 +708,17 @@ run_demo (Fixture  *fx,
 
   fx->env = g_environ_setenv (fx->env, "TRAINWATCH_DEMO_SPEED", "4", TRUE);
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, fail ? "--demo=fail" : "--demo", NULL);
+    tw_test_run_trainwatch (fx->env, &result, fail ? "--demo=fail" : "--demo", NULL);
     g_assert_cmpint (result.status, ==, 0);
     g_assert_nonnull (strstr (result.out, "simulated training run"));
   }
 
   for (guint i = 0; i < n_summaries; i++)
     {
-      SummaryWait wait = { fx->notifyd, summaries[i] };
-
       g_test_message ("waiting for “%s”", summaries[i]);
-      g_assert_true (tw_test_wait_until (summary_seen_cb, &wait, 30000));
+      g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, summaries[i], 30000));
     }
 
   calls = tw_test_notifyd_get_notify_calls (fx->notifyd);
@@ -1119,29 +751,19 @@ test_history_survives_restart (Fixture       *fx,
   g_autoptr(JsonNode) status = NULL;
   JsonObject *event;
 
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--level", "success", "--job", "bert",
+                                     "Run completed", NULL));
+  tw_test_daemon_quit (fx->env);
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, "send", "--level", "success", "--job", "bert", "Run completed", NULL);
-    g_assert_cmpint (result.status, ==, 0);
-  }
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, "quit", NULL);
-    g_assert_cmpint (result.status, ==, 0);
-    g_assert_true (tw_test_wait_until (daemon_gone_cb, fx, 20000));
-  }
-  {
-    g_auto(Result) result = { 0 };
-
-    run_trainwatch (fx, &result, NULL);
+    tw_test_run_trainwatch (fx->env, &result, NULL);
     g_assert_cmpint (result.status, ==, 0);
     g_assert_nonnull (strstr (result.out, "Trainwatch started"));
   }
 
-  status = status_json (fx);
-  event = find_event (status, "Run completed");
+  status = tw_test_daemon_dup_status (fx->env);
+  event = tw_test_status_find_event (status, "Run completed");
   g_assert_nonnull (event);
   g_assert_cmpstr (json_object_get_string_member (event, "job"), ==, "bert");
   g_assert_cmpint (json_object_get_int_member (event, "id"), ==, 1);
@@ -1151,21 +773,21 @@ static void
 test_usage_errors (Fixture       *fx,
                    gconstpointer  data)
 {
-  g_auto(Result) missing_title = { 0 };
-  g_auto(Result) bad_level = { 0 };
-  g_auto(Result) quit = { 0 };
+  g_auto(TwTestResult) missing_title = { 0 };
+  g_auto(TwTestResult) bad_level = { 0 };
+  g_auto(TwTestResult) quit = { 0 };
 
-  run_trainwatch (fx, &missing_title, "send", NULL);
+  tw_test_run_trainwatch (fx->env, &missing_title, "send", NULL);
   g_assert_cmpint (missing_title.status, ==, 2);
   g_assert_nonnull (strstr (missing_title.err, "trainwatch --help"));
 
-  run_trainwatch (fx, &bad_level, "send", "--level", "loud", "x", NULL);
+  tw_test_run_trainwatch (fx->env, &bad_level, "send", "--level", "loud", "x", NULL);
   g_assert_cmpint (bad_level.status, ==, 2);
   g_assert_nonnull (strstr (bad_level.err, "loud"));
 
   /* Neither started a daemon. */
-  g_assert_false (daemon_owned (fx));
-  run_trainwatch (fx, &quit, "quit", NULL);
+  g_assert_false (tw_test_daemon_is_running ());
+  tw_test_run_trainwatch (fx->env, &quit, "quit", NULL);
   g_assert_cmpint (quit.status, ==, 0);
   g_assert_nonnull (strstr (quit.out, "not running"));
 }

@@ -343,6 +343,80 @@ tw_test_notifyd_get_notify_calls (TwTestNotifyd *self)
   return calls;
 }
 
+typedef struct
+{
+  TwTestNotifyd *self;
+  guint          n;
+  const char    *summary;
+} CallWait;
+
+static gboolean
+n_calls_cond (gpointer data)
+{
+  CallWait *wait = data;
+  g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (wait->self);
+
+  return calls->len >= wait->n;
+}
+
+static gboolean
+summary_seen_cond (gpointer data)
+{
+  CallWait *wait = data;
+  g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (wait->self);
+
+  for (guint i = 0; i < calls->len; i++)
+    if (g_strcmp0 (tw_test_notify_call_get_summary (g_ptr_array_index (calls, i)),
+                   wait->summary) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+/**
+ * tw_test_notifyd_wait_for_calls:
+ * @self: a running server
+ * @n: how many `Notify` calls to wait for
+ * @timeout_ms: how long to wait at most
+ *
+ * Iterates the thread-default main context until the server has received @n `Notify`
+ * calls or more; the test fails if it has not within @timeout_ms.
+ *
+ * Returns: (transfer full) (element-type GVariant): all the calls, as
+ *   tw_test_notifyd_get_notify_calls() returns them
+ */
+GPtrArray *
+tw_test_notifyd_wait_for_calls (TwTestNotifyd *self,
+                                guint          n,
+                                guint          timeout_ms)
+{
+  CallWait wait = { self, n, NULL };
+
+  g_assert_true (tw_test_wait_until (n_calls_cond, &wait, timeout_ms));
+  return tw_test_notifyd_get_notify_calls (self);
+}
+
+/**
+ * tw_test_notifyd_wait_for_summary:
+ * @self: a running server
+ * @summary: a notification's summary
+ * @timeout_ms: how long to wait at most
+ *
+ * Iterates the thread-default main context until a `Notify` call with this summary has
+ * come (or one came before).
+ *
+ * Returns: %TRUE if it came within @timeout_ms
+ */
+gboolean
+tw_test_notifyd_wait_for_summary (TwTestNotifyd *self,
+                                  const char    *summary,
+                                  guint          timeout_ms)
+{
+  CallWait wait = { self, 0, summary };
+
+  return tw_test_wait_until (summary_seen_cond, &wait, timeout_ms);
+}
+
 /**
  * tw_test_notifyd_clear:
  * @self: a running server

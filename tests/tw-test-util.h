@@ -29,6 +29,12 @@ void                 tw_test_notifyd_stop                  (TwTestNotifyd   *sel
 GPid                 tw_test_notifyd_get_pid               (TwTestNotifyd   *self);
 GPtrArray           *tw_test_notifyd_get_notify_calls      (TwTestNotifyd   *self);
 void                 tw_test_notifyd_clear                 (TwTestNotifyd   *self);
+GPtrArray           *tw_test_notifyd_wait_for_calls        (TwTestNotifyd   *self,
+                                                            guint            n,
+                                                            guint            timeout_ms);
+gboolean             tw_test_notifyd_wait_for_summary      (TwTestNotifyd   *self,
+                                                            const char      *summary,
+                                                            guint            timeout_ms);
 void                 tw_test_notifyd_emit_action           (TwTestNotifyd   *self,
                                                             guint32          id,
                                                             const char      *action);
