@@ -9,8 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tw-test-desktop.h"
-#include "tw-test-util.h"
+#include "tw-test-daemon.h"
 
 #define WAIT_MS 20000
 #define SUMMARY_TITLE "While notifications were paused"
@@ -22,31 +21,15 @@ typedef enum
   SERVER_DUNST,   /* dunst under Xvfb, watched by a bus monitor */
 } ServerKind;
 
-typedef struct
-{
-  TwTestBus        *bus;
-  GDBusConnection  *connection;
-  TwTestNotifyd    *notifyd;
-  TwTestXvfb       *xvfb;
-  TwTestDunst      *dunst;
-  TwTestBusMonitor *monitor;
-  char            **env;
-  char             *config_path;
-  char             *state_dir;
-} Fixture;
+typedef TwTestFixture Fixture;
 
 static void
 fixture_setup (Fixture       *fx,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   ServerKind kind = GPOINTER_TO_INT (data);
 
-  fx->bus = tw_test_bus_new ();
-  tw_test_bus_up (fx->bus);
-  fx->connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-
+  tw_test_fixture_setup (fx, NULL, "tw-app");
   if (kind == SERVER_DUNST && tw_test_dunst_is_supported ())
     {
       fx->xvfb = tw_test_xvfb_start ();
@@ -55,206 +38,13 @@ fixture_setup (Fixture       *fx,
     }
   else if (kind == SERVER_MOCK && tw_test_notifyd_is_supported ())
     fx->notifyd = tw_test_notifyd_start ("body body-markup actions");
-
-  fx->env = tw_test_dup_environ ();
-  fx->env = g_environ_setenv (fx->env, "G_MESSAGES_DEBUG", "tw-app", TRUE);
-  fx->config_path = g_build_filename (g_get_user_config_dir (), "trainwatch", "trainwatch.conf",
-                                      NULL);
-  fx->state_dir = g_build_filename (g_get_user_state_dir (), "trainwatch", NULL);
-}
-
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Result;
-
-static void
-result_clear (Result *result)
-{
-  g_clear_pointer (&result->out, g_free);
-  g_clear_pointer (&result->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
-
-typedef struct
-{
-  gboolean  done;
-  GBytes   *out;
-  GBytes   *err;
-  GError   *error;
-} Communicate;
-
-static void
-communicate_cb (GObject      *source,
-                GAsyncResult *res,
-                gpointer      user_data)
-{
-  Communicate *c = user_data;
-
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), res, &c->out, &c->err, &c->error);
-  c->done = TRUE;
-}
-
-static gboolean
-communicate_done (gpointer data)
-{
-  return ((Communicate *) data)->done;
-}
-
-static char *
-bytes_to_string (GBytes *bytes)
-{
-  gsize len = 0;
-  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
-
-  return g_strndup (data != NULL ? data : "", len);
-}
-
-/* Runs the trainwatch binary with the arguments (NULL-terminated) and waits for it. */
-static void
-run_trainwatch (Fixture    *fx,
-                Result     *result,
-                const char *first_arg,
-                ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  Communicate c = { 0 };
-  const char *arg;
-  va_list ap;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("TW_TEST_TRAINWATCH"));
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_environ (launcher, fx->env);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-
-  g_subprocess_communicate_async (process, NULL, NULL, communicate_cb, &c);
-  if (!tw_test_wait_until (communicate_done, &c, WAIT_MS))
-    {
-      g_subprocess_force_exit (process);
-      g_error ("trainwatch %s did not answer in time", first_arg != NULL ? first_arg : "");
-    }
-  g_assert_no_error (c.error);
-
-  result->status = -1;
-  if (g_subprocess_get_if_exited (process))
-    result->status = g_subprocess_get_exit_status (process);
-  result->out = bytes_to_string (c.out);
-  result->err = bytes_to_string (c.err);
-  g_clear_pointer (&c.out, g_bytes_unref);
-  g_clear_pointer (&c.err, g_bytes_unref);
-  g_test_message ("trainwatch %s -> %d\nstdout: %s\nstderr: %s", first_arg != NULL ? first_arg : "",
-                  result->status, result->out, result->err);
-}
-
-/* Runs a command that must succeed, and returns what it printed. */
-static char *
-trainwatch_ok (Fixture    *fx,
-               const char *first_arg,
-               ...)
-{
-  g_auto(Result) result = { 0 };
-  const char *args[8] = { first_arg };
-  va_list ap;
-  guint n = 1;
-
-  va_start (ap, first_arg);
-  while (first_arg != NULL && n < G_N_ELEMENTS (args) - 1 &&
-         (args[n] = va_arg (ap, const char *)) != NULL)
-    n++;
-  va_end (ap);
-  g_assert_true (first_arg == NULL || args[n] == NULL);
-
-  run_trainwatch (fx, &result, args[0], args[1], args[2], args[3], args[4], args[5], args[6], NULL);
-  g_assert_cmpint (result.status, ==, 0);
-
-  return g_steal_pointer (&result.out);
-}
-
-static gboolean
-daemon_owned (Fixture *fx)
-{
-  g_autoptr(GVariant) reply = NULL;
-  gboolean owned = FALSE;
-
-  reply = g_dbus_connection_call_sync (fx->connection, "org.freedesktop.DBus",
-                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "NameHasOwner", g_variant_new ("(s)", DAEMON_BUS_NAME),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL,
-                                       NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-
-  return owned;
-}
-
-static gboolean
-daemon_gone_cond (gpointer data)
-{
-  return !daemon_owned (data);
-}
-
-static void
-quit_daemon (Fixture *fx)
-{
-  g_autofree char *out = trainwatch_ok (fx, "quit", NULL);
-
-  g_assert_true (tw_test_wait_until (daemon_gone_cond, fx, WAIT_MS));
 }
 
 static void
 fixture_teardown (Fixture       *fx,
                   gconstpointer  data)
 {
-  g_autofree char *log_path = g_build_filename (fx->state_dir, "daemon.log", NULL);
-  g_autofree char *log = NULL;
-
-  if (daemon_owned (fx))
-    quit_daemon (fx);
-
-  if (g_file_get_contents (log_path, &log, NULL, NULL))
-    {
-      g_test_message ("daemon.log:\n%s", log);
-      g_assert_null (strstr (log, "Sanitizer"));
-      g_assert_null (strstr (log, "runtime error:"));
-      g_assert_null (strstr (log, "CRITICAL"));
-      g_assert_null (strstr (log, "WARNING"));
-    }
-
-  g_clear_pointer (&fx->monitor, tw_test_bus_monitor_stop);
-  g_clear_pointer (&fx->dunst, tw_test_dunst_stop);
-  g_clear_pointer (&fx->xvfb, tw_test_xvfb_stop);
-  g_clear_pointer (&fx->notifyd, tw_test_notifyd_stop);
-  g_clear_object (&fx->connection);
-  g_clear_pointer (&fx->bus, tw_test_bus_free);
-  g_clear_pointer (&fx->env, g_strfreev);
-  g_clear_pointer (&fx->config_path, g_free);
-  g_clear_pointer (&fx->state_dir, g_free);
-}
-
-static JsonNode *
-status_json (Fixture *fx)
-{
-  g_autofree char *out = trainwatch_ok (fx, "status", "--json", NULL);
-  g_autoptr(GError) error = NULL;
-  JsonNode *root = json_from_string (out, &error);
-
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
-  return root;
+  tw_test_fixture_teardown (fx);
 }
 
 static JsonObject *
@@ -289,7 +79,7 @@ static gboolean
 dnd_cond (gpointer data)
 {
   DndWait *wait = data;
-  g_autoptr(JsonNode) status = status_json (wait->fx);
+  g_autoptr(JsonNode) status = tw_test_daemon_dup_status (wait->fx->env);
   JsonObject *dnd = get_dnd (status);
   g_autofree char *reasons = dup_reasons (dnd);
 
@@ -375,7 +165,7 @@ watch_run (Fixture    *fx,
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_assert_true (g_file_set_contents (log, "", 0, NULL));
-  out = trainwatch_ok (fx, "watch", log, NULL);
+  out = tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL);
   g_assert_nonnull (strstr (out, name));
 
   return log;
@@ -411,7 +201,7 @@ static gboolean
 event_cond (gpointer data)
 {
   EventWait *wait = data;
-  g_autoptr(JsonNode) status = status_json (wait->fx);
+  g_autoptr(JsonNode) status = tw_test_daemon_dup_status (wait->fx->env);
 
   return has_event (status, wait->job, wait->kind);
 }
@@ -458,9 +248,9 @@ test_dunst_paused (Fixture       *fx,
     }
 
   tw_test_dunst_set_paused (fx->dunst, TRUE);
-  g_free (trainwatch_ok (fx, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   wait_dnd (fx, "dunst", 0);
-  out = trainwatch_ok (fx, "status", NULL);
+  out = tw_test_run_trainwatch_ok (fx->env, "status", NULL);
   g_assert_nonnull (strstr (out, "Do Not Disturb: on (dunst is paused)."));
 
   alpha = watch_run (fx, "alpha");
@@ -491,7 +281,7 @@ test_dunst_paused (Fixture       *fx,
   log_calls (calls);
   g_assert_cmpuint (calls->len, ==, 1);
   {
-    g_autoptr(JsonNode) status = status_json (fx);
+    g_autoptr(JsonNode) status = tw_test_daemon_dup_status (fx->env);
     JsonObject *dnd = get_dnd (status);
 
     g_assert_true (json_object_get_boolean_member (dnd, "active"));
@@ -552,22 +342,22 @@ test_gnome_banners (Fixture       *fx,
   fx->env = g_environ_setenv (fx->env, "GSETTINGS_BACKEND", "keyfile", TRUE);
   fx->env = g_environ_setenv (fx->env, "GSETTINGS_SCHEMA_DIR", schema_dir, TRUE);
 
-  g_free (trainwatch_ok (fx, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   wait_dnd (fx, "", 0);
 
   tw_test_run_tool (fx->env, "gsettings", "set", "org.gnome.desktop.notifications", "show-banners",
                     "false", NULL);
   wait_dnd (fx, "gnome", 0);
 
-  g_free (trainwatch_ok (fx, "send", "--job", "resnet50", "Epoch 3 done", NULL));
-  g_free (trainwatch_ok (fx, "send", "--job", "bert", "--level", "error", "Run failed",
-                         "CUDA out of memory", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "Epoch 3 done", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "bert", "--level", "error",
+                                     "Run failed", "CUDA out of memory", NULL));
   calls = wait_calls (fx, 1);
   g_assert_cmpstr (tw_test_notify_call_get_summary (g_ptr_array_index (calls, 0)), ==,
                    "Run failed");
   g_assert_cmpuint (tw_test_notify_call_get_urgency (g_ptr_array_index (calls, 0)), ==, 2);
   wait_dnd (fx, "gnome", 1);
-  out = trainwatch_ok (fx, "status", NULL);
+  out = tw_test_run_trainwatch_ok (fx->env, "status", NULL);
   g_assert_nonnull (strstr (out, "Do Not Disturb: on (Do Not Disturb in GNOME)."));
   g_assert_nonnull (strstr (out, "1 notification held"));
 
@@ -603,10 +393,10 @@ test_pause_resume (Fixture       *fx,
     }
 
   /* it starts the daemon if need be */
-  out = trainwatch_ok (fx, "pause", "1h", NULL);
+  out = tw_test_run_trainwatch_ok (fx->env, "pause", "1h", NULL);
   g_assert_nonnull (strstr (out, "Notifications are paused until "));
   g_assert_nonnull (strstr (out, "Critical ones"));
-  status = status_json (fx);
+  status = tw_test_daemon_dup_status (fx->env);
   dnd = get_dnd (status);
   g_assert_true (json_object_get_boolean_member (dnd, "active"));
   g_assert_true (json_object_get_boolean_member (dnd, "paused"));
@@ -615,17 +405,17 @@ test_pause_resume (Fixture       *fx,
   g_assert_cmpint (g_date_time_to_unix (until) - before, >=, 3600);
   g_assert_cmpint (g_date_time_to_unix (until) - before, <=, 3600 + 60);
 
-  g_free (trainwatch_ok (fx, "send", "--job", "resnet50", "Epoch 3 done", NULL));
-  g_free (trainwatch_ok (fx, "send", "--job", "resnet50", "Epoch 4 done", NULL));
-  g_free (trainwatch_ok (fx, "send", "--job", "bert", "--level", "critical", "The loss went NaN",
-                         NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "Epoch 3 done", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "Epoch 4 done", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "bert", "--level", "critical",
+                                     "The loss went NaN", NULL));
   calls = wait_calls (fx, 1);
   g_assert_cmpstr (tw_test_notify_call_get_summary (g_ptr_array_index (calls, 0)), ==,
                    "The loss went NaN");
   wait_dnd (fx, "paused", 2);
 
   g_free (out);
-  out = trainwatch_ok (fx, "resume", NULL);
+  out = tw_test_run_trainwatch_ok (fx->env, "resume", NULL);
   g_assert_nonnull (strstr (out, "Notifications resumed."));
   g_assert_nonnull (strstr (out, "2 notifications were held meanwhile"));
   wait_dnd (fx, "", 0);
@@ -635,14 +425,14 @@ test_pause_resume (Fixture       *fx,
   assert_summary (g_ptr_array_index (calls, 1), "3 other notifications", 1);
 
   g_free (out);
-  out = trainwatch_ok (fx, "resume", NULL);
+  out = tw_test_run_trainwatch_ok (fx->env, "resume", NULL);
   g_assert_nonnull (strstr (out, "Notifications were not paused."));
 
   /* a mistake is refused before anything is paused */
   {
-    g_auto(Result) result = { 0 };
+    g_auto(TwTestResult) result = { 0 };
 
-    run_trainwatch (fx, &result, "pause", "soon", NULL);
+    tw_test_run_trainwatch (fx->env, &result, "pause", "soon", NULL);
     g_assert_cmpint (result.status, ==, 2);
     g_assert_nonnull (strstr (result.err, "“soon” is not a duration"));
   }
@@ -709,7 +499,7 @@ test_pause_action (Fixture       *fx,
       return;
     }
 
-  g_free (trainwatch_ok (fx, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   wait_dnd (fx, "", 0);
   description = call_actions (fx, "Describe", g_variant_new ("(s)", "pause"), "((bgav))");
   {
@@ -723,7 +513,7 @@ test_pause_action (Fixture       *fx,
   activate (fx, "pause", g_variant_new_string ("tomorrow"));
   wait_dnd (fx, "paused", 0);
   g_assert_true (action_enabled (fx, "resume"));
-  status = status_json (fx);
+  status = tw_test_daemon_dup_status (fx->env);
   until = g_date_time_new_from_iso8601 (json_object_get_string_member (get_dnd (status),
                                                                        "paused_until"),
                                         NULL);
@@ -761,35 +551,35 @@ test_pause_survives_restart (Fixture       *fx,
       return;
     }
 
-  g_free (trainwatch_ok (fx, "pause", "2h", NULL));
-  g_free (trainwatch_ok (fx, "send", "--job", "resnet50", "Run completed", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "pause", "2h", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "Run completed", NULL));
   wait_dnd (fx, "paused", 1);
   {
-    g_autoptr(JsonNode) status = status_json (fx);
+    g_autoptr(JsonNode) status = tw_test_daemon_dup_status (fx->env);
 
     until = g_strdup (json_object_get_string_member (get_dnd (status), "paused_until"));
   }
-  quit_daemon (fx);
+  tw_test_daemon_quit (fx->env);
   g_assert_true (g_file_test (pause_path, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (held_path, G_FILE_TEST_IS_REGULAR));
 
-  g_free (trainwatch_ok (fx, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   wait_dnd (fx, "paused", 1);
   {
-    g_autoptr(JsonNode) status = status_json (fx);
+    g_autoptr(JsonNode) status = tw_test_daemon_dup_status (fx->env);
 
     g_assert_cmpstr (json_object_get_string_member (get_dnd (status), "paused_until"), ==, until);
   }
-  g_free (trainwatch_ok (fx, "send", "--job", "bert", "Epoch 1 done", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "bert", "Epoch 1 done", NULL));
   wait_dnd (fx, "paused", 2);
 
-  g_free (trainwatch_ok (fx, "resume", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "resume", NULL));
   calls = wait_calls (fx, 1);
   g_assert_cmpuint (calls->len, ==, 1);
   assert_summary (g_ptr_array_index (calls, 0), "2 other notifications", 1);
   g_assert_false (g_file_test (pause_path, G_FILE_TEST_EXISTS));
   /* saved a moment after the change */
-  quit_daemon (fx);
+  tw_test_daemon_quit (fx->env);
   g_assert_false (g_file_test (held_path, G_FILE_TEST_EXISTS));
 }
 
@@ -809,17 +599,17 @@ test_pause_ended_while_stopped (Fixture       *fx,
       return;
     }
 
-  g_free (trainwatch_ok (fx, "pause", "2h", NULL));
-  g_free (trainwatch_ok (fx, "send", "--job", "resnet50", "Epoch 3 done", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "pause", "2h", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "Epoch 3 done", NULL));
   wait_dnd (fx, "paused", 1);
-  quit_daemon (fx);
+  tw_test_daemon_quit (fx->env);
 
   ended = g_strdup_printf ("{\"since\": %" G_GINT64_FORMAT ", \"until\": %" G_GINT64_FORMAT "}",
                            g_get_real_time () - G_TIME_SPAN_HOUR,
                            g_get_real_time () - G_TIME_SPAN_SECOND);
   g_assert_true (g_file_set_contents (pause_path, ended, -1, NULL));
 
-  g_free (trainwatch_ok (fx, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   wait_dnd (fx, "", 0);
   calls = wait_calls (fx, 1);
   g_assert_cmpuint (calls->len, ==, 1);
@@ -869,17 +659,18 @@ test_quiet_hours (Fixture       *fx,
 
   config = g_strdup_printf ("[notifications]\nquiet-hours = %s\nshow-critical = false\n", ranges);
   write_config (fx, config);
-  g_free (trainwatch_ok (fx, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   wait_dnd (fx, "quiet-hours", 0);
   {
-    g_autoptr(JsonNode) status = status_json (fx);
+    g_autoptr(JsonNode) status = tw_test_daemon_dup_status (fx->env);
     JsonObject *dnd = get_dnd (status);
 
     g_assert_cmpstr (json_object_get_string_member (dnd, "quiet_hours"), ==, ranges);
     g_assert_false (json_object_get_boolean_member (dnd, "critical_passes"));
   }
 
-  g_free (trainwatch_ok (fx, "send", "--job", "resnet50", "--level", "error", "Run failed", NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "--level", "error",
+                                     "Run failed", NULL));
   wait_dnd (fx, "quiet-hours", 1);
   tw_test_iterate_for (300);
   calls = get_calls (fx);
