@@ -13,9 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tw-test-util.h"
+#include "tw-test-daemon.h"
 
-#define COMMAND_DEADLINE_MS 30000
 #define WAIT_MS             30000
 #define DAEMON_PATH         "/io/github/trainwatch/Trainwatch/Daemon"
 #define OVERVIEW_INTERFACE  "io.github.trainwatch.Trainwatch.Overview"
@@ -32,10 +31,7 @@ typedef struct
 
 typedef struct
 {
-  TwTestBus       *bus;
-  GDBusConnection *connection;
-  char           **env;
-  char            *state_dir;
+  TwTestFixture    base;
   guint            update_id;
   guint            changed_id;
   GPtrArray       *updates;    /* of Update */
@@ -137,120 +133,13 @@ last_status (Fixture *fx)
   return fx->statuses->len > 0 ? g_ptr_array_index (fx->statuses, fx->statuses->len - 1) : NULL;
 }
 
-/* ---- running the binary ---- */
-
-typedef struct
-{
-  gboolean  done;
-  GBytes   *out;
-  GBytes   *err;
-  GError   *error;
-} Communicate;
-
-static void
-communicate_cb (GObject      *source,
-                GAsyncResult *res,
-                gpointer      user_data)
-{
-  Communicate *c = user_data;
-
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), res, &c->out, &c->err, &c->error);
-  c->done = TRUE;
-}
-
-static gboolean
-communicate_done (gpointer data)
-{
-  return ((Communicate *) data)->done;
-}
-
-static char *
-bytes_to_string (GBytes *bytes)
-{
-  gsize len = 0;
-  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
-
-  return g_strndup (data != NULL ? data : "", len);
-}
-
-/* Runs trainwatch with the arguments (NULL-terminated), checks it succeeded, returns its stdout. */
-static char *
-run_trainwatch (Fixture    *fx,
-                const char *first_arg,
-                ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  Communicate c = { 0 };
-  const char *arg;
-  char *out;
-  va_list ap;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("TW_TEST_TRAINWATCH"));
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_environ (launcher, fx->env);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-
-  g_subprocess_communicate_async (process, NULL, NULL, communicate_cb, &c);
-  if (!tw_test_wait_until (communicate_done, &c, COMMAND_DEADLINE_MS))
-    {
-      g_subprocess_force_exit (process);
-      g_error ("trainwatch %s did not answer within %d s", first_arg ? first_arg : "", COMMAND_DEADLINE_MS / 1000);
-    }
-  g_assert_no_error (c.error);
-
-  out = bytes_to_string (c.out);
-  err = bytes_to_string (c.err);
-  g_clear_pointer (&c.out, g_bytes_unref);
-  g_clear_pointer (&c.err, g_bytes_unref);
-  g_test_message ("trainwatch %s\nstdout: %s\nstderr: %s", first_arg ? first_arg : "", out, err);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
-
-  return out;
-}
-
-static gboolean
-daemon_owned (Fixture *fx)
-{
-  g_autoptr(GVariant) reply = NULL;
-  gboolean owned = FALSE;
-
-  reply = g_dbus_connection_call_sync (fx->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", DAEMON_BUS_NAME), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-
-  return owned;
-}
-
-static gboolean
-daemon_gone_cb (gpointer data)
-{
-  return !daemon_owned (data);
-}
+/* ---- asking the daemon ---- */
 
 static JsonObject *
 status_overview (Fixture   *fx,
                  JsonNode **out_root)
 {
-  g_autofree char *out = run_trainwatch (fx, "status", "--json", NULL);
-  g_autoptr(GError) error = NULL;
-
-  *out_root = json_from_string (out, &error);
-  g_assert_no_error (error);
+  *out_root = tw_test_daemon_dup_status (fx->base.env);
   return json_object_get_object_member (json_node_get_object (*out_root), "overview");
 }
 
@@ -266,8 +155,8 @@ call_daemon (Fixture            *fx,
   g_autoptr(GError) error = NULL;
   GVariant *reply;
 
-  reply = g_dbus_connection_call_sync (fx->connection, bus_name, path, interface, method, parameters, reply_type,
-                                       G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
+  reply = g_dbus_connection_call_sync (fx->base.connection, bus_name, path, interface, method, parameters,
+                                       reply_type, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
   g_assert_no_error (error);
   return reply;
 }
@@ -435,52 +324,23 @@ static void
 fixture_setup (Fixture       *fx,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
+  GDBusConnection *connection;
 
-  fx->bus = tw_test_bus_new ();
-  tw_test_bus_up (fx->bus);
-  fx->connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-
+  tw_test_fixture_setup (&fx->base, NULL, "tw-app");
+  connection = fx->base.connection;
+  /* the demo's folder goes where the test's folders are removed */
+  fx->base.env = g_environ_setenv (fx->base.env, "TMPDIR", g_get_user_cache_dir (), TRUE);
   g_assert_cmpint (g_mkdir_with_parents (g_get_user_cache_dir (), 0700), ==, 0);
+
   fx->updates = g_ptr_array_new_with_free_func (update_free);
   fx->statuses = g_ptr_array_new_with_free_func (g_free);
   fx->overview = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_variant_unref);
-  fx->update_id = g_dbus_connection_signal_subscribe (fx->connection, NULL, LAUNCHER_INTERFACE, "Update", NULL,
+  fx->update_id = g_dbus_connection_signal_subscribe (connection, NULL, LAUNCHER_INTERFACE, "Update", NULL,
                                                       NULL, G_DBUS_SIGNAL_FLAGS_NONE, launcher_update_cb, fx,
                                                       NULL);
-  fx->changed_id = g_dbus_connection_signal_subscribe (fx->connection, NULL, "org.freedesktop.DBus.Properties",
+  fx->changed_id = g_dbus_connection_signal_subscribe (connection, NULL, "org.freedesktop.DBus.Properties",
                                                        "PropertiesChanged", DAEMON_PATH, OVERVIEW_INTERFACE,
                                                        G_DBUS_SIGNAL_FLAGS_NONE, overview_changed_cb, fx, NULL);
-
-  /* The isolated folders exist only in this process: hand them on. */
-  fx->env = g_get_environ ();
-  fx->env = g_environ_setenv (fx->env, "HOME", g_get_home_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "G_MESSAGES_DEBUG", "tw-app", TRUE);
-  /* the demo's folder goes where the test's folders are removed */
-  fx->env = g_environ_setenv (fx->env, "TMPDIR", g_get_user_cache_dir (), TRUE);
-  fx->state_dir = g_build_filename (g_get_user_state_dir (), "trainwatch", NULL);
-}
-
-static void
-assert_daemon_log_clean (Fixture *fx)
-{
-  g_autofree char *log_path = g_build_filename (fx->state_dir, "daemon.log", NULL);
-  g_autofree char *log = NULL;
-
-  if (!g_file_get_contents (log_path, &log, NULL, NULL))
-    return;
-
-  g_test_message ("daemon.log:\n%s", log);
-  g_assert_null (strstr (log, "Sanitizer"));
-  g_assert_null (strstr (log, "runtime error:"));
-  g_assert_null (strstr (log, "CRITICAL"));
-  g_assert_null (strstr (log, "WARNING"));
 }
 
 /* Quits the daemon; the dock's last Update hides everything. */
@@ -488,10 +348,9 @@ static void
 quit_daemon (Fixture *fx)
 {
   guint before = fx->updates->len;
-  g_autofree char *out = run_trainwatch (fx, "quit", NULL);
   guint last;
 
-  g_assert_true (tw_test_wait_until (daemon_gone_cb, fx, WAIT_MS));
+  tw_test_daemon_quit (fx->base.env);
   last = wait_for_update (fx, before, is_cleared_cb, "that clears the icon on exit");
   g_assert_cmpuint (last, ==, fx->updates->len - 1);
 }
@@ -500,20 +359,15 @@ static void
 fixture_teardown (Fixture       *fx,
                   gconstpointer  data)
 {
-  if (daemon_owned (fx))
+  if (tw_test_daemon_is_running ())
     quit_daemon (fx);
 
-  assert_daemon_log_clean (fx);
-
-  g_dbus_connection_signal_unsubscribe (fx->connection, fx->update_id);
-  g_dbus_connection_signal_unsubscribe (fx->connection, fx->changed_id);
+  g_dbus_connection_signal_unsubscribe (fx->base.connection, fx->update_id);
+  g_dbus_connection_signal_unsubscribe (fx->base.connection, fx->changed_id);
   g_clear_pointer (&fx->updates, g_ptr_array_unref);
   g_clear_pointer (&fx->statuses, g_ptr_array_unref);
   g_clear_pointer (&fx->overview, g_hash_table_unref);
-  g_clear_object (&fx->connection);
-  g_clear_pointer (&fx->bus, tw_test_bus_free);
-  g_clear_pointer (&fx->env, g_strfreev);
-  g_clear_pointer (&fx->state_dir, g_free);
+  tw_test_fixture_teardown (&fx->base);
 }
 
 /* ---- tests ---- */
@@ -538,8 +392,8 @@ test_demo (Fixture       *fx,
   double progress;
   gint64 count;
 
-  fx->env = g_environ_setenv (fx->env, "TRAINWATCH_DEMO_SPEED", "4", TRUE);
-  out = run_trainwatch (fx, "--demo", NULL);
+  fx->base.env = g_environ_setenv (fx->base.env, "TRAINWATCH_DEMO_SPEED", "4", TRUE);
+  out = tw_test_run_trainwatch_ok (fx->base.env, "--demo", NULL);
   g_assert_nonnull (strstr (out, "simulated training run"));
 
   first = wait_for_update (fx, 0, is_progress_shown_cb, "with progress");
@@ -631,7 +485,7 @@ test_failure_and_seen (Fixture       *fx,
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_assert_true (g_file_set_contents (log, "", 0, NULL));
-  out = run_trainwatch (fx, "watch", log, NULL);
+  out = tw_test_run_trainwatch_ok (fx->base.env, "watch", log, NULL);
 
   append_to (log, "Epoch 1/2:  50%|#####     | 50/100 [00:05<00:05, 10.00it/s, loss=0.5]\n");
   i = wait_for_update (fx, 0, is_progress_shown_cb, "with progress");
@@ -665,7 +519,8 @@ test_failure_and_seen (Fixture       *fx,
 
   /* a second failure, not seen before the daemon quits: the last Update clears it (teardown) */
   g_clear_pointer (&out, g_free);
-  out = run_trainwatch (fx, "send", "--level", "critical", "--job", "bert", "The loss went NaN", NULL);
+  out = tw_test_run_trainwatch_ok (fx->base.env, "send", "--level", "critical", "--job", "bert",
+                                   "The loss went NaN", NULL);
   wait_for_update (fx, i, is_urgent_cb, "for the second failure");
   wait_for_status (fx, "attention");
   quit_daemon (fx);
@@ -690,7 +545,7 @@ test_switched_off (Fixture       *fx,
   g_assert_cmpint (g_mkdir_with_parents (g_get_user_data_dir (), 0700), ==, 0);
   g_assert_true (g_file_set_contents (config, "[desktop]\ndock-progress = false\n", -1, NULL));
   g_assert_true (g_file_set_contents (log, "", 0, NULL));
-  out = run_trainwatch (fx, "watch", log, NULL);
+  out = tw_test_run_trainwatch_ok (fx->base.env, "watch", log, NULL);
   append_to (log, "Epoch 1/1:  30%|###       | 30/100 [00:03<00:07, 10.00it/s]\n");
   wait_for_status (fx, "running");
 
@@ -733,15 +588,15 @@ static void
 test_dock_starts_later (Fixture       *fx,
                         gconstpointer  data)
 {
-  g_autofree char *out = run_trainwatch (fx, NULL);
+  g_autofree char *out = tw_test_run_trainwatch_ok (fx->base.env, NULL);
   guint before;
   guint owner_id;
   guint i;
 
   tw_test_iterate_for (300);
   before = fx->updates->len;
-  owner_id = g_bus_own_name_on_connection (fx->connection, "com.canonical.Unity", G_BUS_NAME_OWNER_FLAGS_NONE,
-                                           NULL, NULL, NULL, NULL);
+  owner_id = g_bus_own_name_on_connection (fx->base.connection, "com.canonical.Unity",
+                                           G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, NULL, NULL);
   i = wait_for_update (fx, before, any_update_cb, "when a dock appeared");
   g_assert_cmpstr (((Update *) g_ptr_array_index (fx->updates, i))->app_uri, ==, APP_URI);
   g_assert_true (is_cleared_cb (g_ptr_array_index (fx->updates, i)));
