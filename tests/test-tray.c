@@ -15,7 +15,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "tw-test-util.h"
+#include "tw-test-daemon.h"
 
 #define WATCHER_NAME "org.kde.StatusNotifierWatcher"
 #define WATCHER_PATH "/StatusNotifierWatcher"
@@ -122,14 +122,7 @@ fixture_setup (Fixture       *fx,
                           "text/x-log=tw-test-opener.desktop\n");
   }
 
-  /* The isolated folders exist only in this process: hand them on. */
-  fx->env = g_get_environ ();
-  fx->env = g_environ_setenv (fx->env, "HOME", g_get_home_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-  fx->env = g_environ_setenv (fx->env, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
+  fx->env = tw_test_dup_environ ();
   fx->env = g_environ_setenv (fx->env, "XDG_DATA_DIRS", system_data_dirs, TRUE);
   fx->env = g_environ_unsetenv (fx->env, "XDG_CONFIG_DIRS");
   fx->env = g_environ_setenv (fx->env, "TRAINWATCH_TRAY", tray, TRUE);
@@ -138,21 +131,6 @@ fixture_setup (Fixture       *fx,
   /* Notifications go here, not to whatever the bus would start on demand. */
   if (tw_test_notifyd_is_supported ())
     fx->notifyd = tw_test_notifyd_start ("body body-markup actions");
-}
-
-static gboolean
-name_owned (Fixture    *fx,
-            const char *name)
-{
-  g_autoptr(GVariant) reply = NULL;
-  gboolean owned = FALSE;
-
-  reply = g_dbus_connection_call_sync (fx->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", name),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-  return owned;
 }
 
 /* Polls @cond every 50 ms until it holds or @timeout_ms passed. */
@@ -173,51 +151,11 @@ poll_until (gboolean (*cond) (Fixture *fx, gpointer data),
   return TRUE;
 }
 
-static char *
-run_trainwatch (Fixture    *fx,
-                int         expected_status,
-                const char *first_arg,
-                ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  char *out = NULL;
-  const char *arg;
-  va_list ap;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("TW_TEST_TRAINWATCH"));
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_environ (launcher, fx->env);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  g_test_message ("trainwatch %s -> %d\nstdout: %s\nstderr: %s", first_arg != NULL ? first_arg : "",
-                  g_subprocess_get_exit_status (process), out, err);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, expected_status);
-
-  return out;
-}
-
 static JsonObject *
 dup_tray_status (Fixture *fx)
 {
-  g_autofree char *out = run_trainwatch (fx, 0, "status", "--json", NULL);
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = tw_test_daemon_dup_status (fx->env);
 
-  root = json_from_string (out, &error);
-  g_assert_no_error (error);
   return json_object_ref (json_object_get_object_member (json_node_get_object (root), "tray"));
 }
 
@@ -411,14 +349,8 @@ static gboolean
 dnd_paused_is (Fixture  *fx,
                gpointer  data)
 {
-  g_autofree char *out = run_trainwatch (fx, 0, "status", "--json", NULL);
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GError) error = NULL;
-  JsonObject *dnd;
-
-  root = json_from_string (out, &error);
-  g_assert_no_error (error);
-  dnd = json_object_get_object_member (json_node_get_object (root), "dnd");
+  g_autoptr(JsonNode) root = tw_test_daemon_dup_status (fx->env);
+  JsonObject *dnd = json_object_get_object_member (json_node_get_object (root), "dnd");
   return json_object_get_boolean_member (dnd, "paused") == GPOINTER_TO_INT (data) &&
          json_object_get_boolean_member (dnd, "active") == GPOINTER_TO_INT (data);
 }
@@ -445,52 +377,6 @@ click (Fixture    *fx,
   g_assert_no_error (error);
 }
 
-static gboolean
-daemon_gone (Fixture  *fx,
-             gpointer  data)
-{
-  return !name_owned (fx, DAEMON_BUS_NAME);
-}
-
-static gboolean
-name_gone (Fixture  *fx,
-           gpointer  data)
-{
-  return !name_owned (fx, data);
-}
-
-static gboolean
-name_present (Fixture  *fx,
-              gpointer  data)
-{
-  return name_owned (fx, data);
-}
-
-static void
-quit_daemon (Fixture *fx)
-{
-  g_autofree char *out = run_trainwatch (fx, 0, "quit", NULL);
-
-  g_assert_true (poll_until (daemon_gone, fx, NULL, WAIT_MS));
-}
-
-static void
-assert_daemon_log_clean (Fixture *fx)
-{
-  g_autofree char *log_path = g_build_filename (fx->state_dir, "daemon.log", NULL);
-  g_autofree char *log = NULL;
-
-  if (!g_file_get_contents (log_path, &log, NULL, NULL))
-    return;
-
-  g_test_message ("daemon.log:\n%s", log);
-  /* the daemon's and the tray's messages (the tray writes there too) */
-  g_assert_null (strstr (log, "Sanitizer"));
-  g_assert_null (strstr (log, "runtime error:"));
-  g_assert_null (strstr (log, "CRITICAL"));
-  g_assert_null (strstr (log, "WARNING"));
-}
-
 static void
 start_panel (Fixture *fx)
 {
@@ -506,17 +392,17 @@ start_panel (Fixture *fx)
     g_subprocess_launcher_unsetenv (launcher, test_only_variables[i]);
   fx->panel = g_subprocess_launcher_spawn (launcher, &error, "xfce4-panel", "--disable-wm-check", NULL);
   g_assert_no_error (error);
-  g_assert_true (poll_until (name_present, fx, (gpointer) WATCHER_NAME, WAIT_MS));
+  g_assert_true (tw_test_wait_for_bus_name (WATCHER_NAME, TRUE, WAIT_MS));
 }
 
 static void
 fixture_teardown (Fixture       *fx,
                   gconstpointer  data)
 {
-  if (fx->bus != NULL && name_owned (fx, DAEMON_BUS_NAME))
-    quit_daemon (fx);
+  if (fx->bus != NULL && tw_test_daemon_is_running ())
+    tw_test_daemon_quit (fx->env);
   if (fx->state_dir != NULL)
-    assert_daemon_log_clean (fx);
+    tw_test_daemon_assert_log_clean ();
 
   if (fx->panel != NULL)
     {
@@ -594,8 +480,8 @@ test_menu (Fixture       *fx,
 
   log = g_build_filename (fx->runs_dir, "resnet50.log", NULL);
   write_file (log, "loading the data\n");
-  g_free (run_trainwatch (fx, 0, NULL));
-  out = run_trainwatch (fx, 0, "watch", log, NULL);
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
+  out = tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL);
   /* tqdm's own format: 47 % done, 12 minutes to go */
   append_file (log, "Epoch 1:  47%|████▋     | 470/1000 [10:38<12:00,  0.74it/s]\n");
 
@@ -690,13 +576,13 @@ test_menu (Fixture       *fx,
                                          "AboutToShow", g_variant_new ("(i)", 0), G_VARIANT_TYPE ("(b)"),
                                          G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
     g_assert_no_error (error);
-    g_assert_true (name_owned (fx, tray));
+    g_assert_true (tw_test_bus_name_has_owner (tray));
   }
 
   /* Quit quits the daemon, and the tray leaves with it */
   click (fx, tray, "Quit");
-  g_assert_true (poll_until (daemon_gone, fx, NULL, WAIT_MS));
-  g_assert_true (poll_until (name_gone, fx, tray, WAIT_MS));
+  g_assert_true (tw_test_wait_for_bus_name (DAEMON_BUS_NAME, FALSE, WAIT_MS));
+  g_assert_true (tw_test_wait_for_bus_name (tray, FALSE, WAIT_MS));
   g_assert_true (poll_until (item_gone, fx, NULL, WAIT_MS));
 }
 
@@ -717,7 +603,7 @@ test_respawn (Fixture       *fx,
   panel_pid = g_getenv ("TW_DESKTOP_PANEL_PID");
   g_assert_nonnull (panel_pid);
 
-  g_free (run_trainwatch (fx, 0, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   first = wait_for_item (fx, NULL);
   pid = get_tray_pid (fx);
   g_assert_cmpint (pid, >, 0);
@@ -734,8 +620,8 @@ test_respawn (Fixture       *fx,
 
   /* the panel goes away and comes back: the same tray registers again */
   g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (panel_pid, NULL, 10), SIGTERM), ==, 0);
-  g_assert_true (poll_until (name_gone, fx, (gpointer) WATCHER_NAME, WAIT_MS));
-  g_assert_true (name_owned (fx, second));
+  g_assert_true (tw_test_wait_for_bus_name (WATCHER_NAME, FALSE, WAIT_MS));
+  g_assert_true (tw_test_bus_name_has_owner (second));
   start_panel (fx);
   third = wait_for_item (fx, NULL);
   g_assert_cmpstr (third, ==, second);
@@ -743,8 +629,8 @@ test_respawn (Fixture       *fx,
   g_assert_cmpint (json_object_get_int_member (status, "starts"), ==, 2);
   g_assert_true (json_object_get_boolean_member (status, "watcher"));
 
-  quit_daemon (fx);
-  g_assert_true (poll_until (name_gone, fx, second, WAIT_MS));
+  tw_test_daemon_quit (fx->env);
+  g_assert_true (tw_test_wait_for_bus_name (second, FALSE, WAIT_MS));
 }
 
 /* A tray program that exits at once is started five times, then left alone. */
@@ -759,7 +645,7 @@ test_give_up (Fixture       *fx,
   if (!have_desktop ())
     return;
 
-  g_free (run_trainwatch (fx, 0, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   g_assert_true (poll_until (tray_state_is, fx, "given-up", WAIT_MS));
   status = dup_tray_status (fx);
   g_assert_cmpint (json_object_get_int_member (status, "starts"), ==, 5);
@@ -789,9 +675,9 @@ test_late_panel (Fixture       *fx,
 
   if (!have_desktop ())
     return;
-  g_assert_false (name_owned (fx, WATCHER_NAME));
+  g_assert_false (tw_test_bus_name_has_owner (WATCHER_NAME));
 
-  g_free (run_trainwatch (fx, 0, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   g_assert_true (poll_until (watcher_known, fx, NULL, WAIT_MS));
   status = dup_tray_status (fx);
   g_assert_false (json_object_get_boolean_member (status, "watcher"));
@@ -803,8 +689,8 @@ test_late_panel (Fixture       *fx,
   tray = wait_for_item (fx, NULL);
   g_assert_true (poll_until (tray_state_is, fx, "running", WAIT_MS));
 
-  quit_daemon (fx);
-  g_assert_true (poll_until (name_gone, fx, tray, WAIT_MS));
+  tw_test_daemon_quit (fx->env);
+  g_assert_true (tw_test_wait_for_bus_name (tray, FALSE, WAIT_MS));
 }
 
 static gboolean
@@ -882,8 +768,8 @@ test_overview (Fixture       *fx,
 
   log = g_build_filename (fx->runs_dir, "bert.log", NULL);
   write_file (log, "loading the data\n");
-  g_free (run_trainwatch (fx, 0, NULL));
-  g_free (run_trainwatch (fx, 0, "watch", log, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL));
   append_file (log, "Epoch 1:  47%|████▋     | 470/1000 [10:38<12:00,  0.74it/s]\n");
   tray = wait_for_item (fx, NULL);
 
