@@ -7,7 +7,6 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
-#include <stdio.h>
 #include <sys/wait.h>
 #include <string.h>
 
@@ -338,17 +337,6 @@ failure_notified_cb (gpointer data)
 }
 
 static void
-append_to (const char *path,
-           const char *text)
-{
-  FILE *f = fopen (path, "a");
-
-  g_assert_nonnull (f);
-  g_assert_cmpint (fputs (text, f), >=, 0);
-  g_assert_cmpint (fclose (f), ==, 0);
-}
-
-static void
 test_watch_traceback (Fixture       *fx,
                       gconstpointer  data)
 {
@@ -373,9 +361,9 @@ test_watch_traceback (Fixture       *fx,
     g_assert_nonnull (strstr (result.out, "resnet50"));
   }
 
-  append_to (log, "Epoch 1/2:  50%|#####     | 50/100 [00:01<00:01, 50.00it/s, loss=0.5]\n");
-  append_to (log, "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n    main()\n"
-                  "RuntimeError: CUDA error: device-side assert triggered\n");
+  tw_test_append (log, "Epoch 1/2:  50%|#####     | 50/100 [00:01<00:01, 50.00it/s, loss=0.5]\n");
+  tw_test_append (log, "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n    main()\n"
+                       "RuntimeError: CUDA error: device-side assert triggered\n");
   g_assert_true (tw_test_wait_until (failure_notified_cb, fx->notifyd, 20000));
 
   calls = tw_test_notifyd_get_notify_calls (fx->notifyd);
@@ -493,7 +481,7 @@ test_watch_burst (Fixture       *fx,
   g_string_append (burst, "Epoch 2/2: 100%|##########| 100/100 [00:10<00:00, 10.00it/s, loss=0.2]\n"
                           "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n"
                           "RuntimeError: NCCL error: unhandled system error\n");
-  append_to (log, burst->str);
+  tw_test_append (log, burst->str);
 
   g_assert_true (tw_test_wait_until (failure_notified_cb, fx->notifyd, 60000));
   g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Loss scale dropped to 2048.0",
@@ -555,7 +543,7 @@ test_watch_glob (Fixture       *fx,
   g_assert_cmpuint (count_summaries (fx->notifyd, "Run failed: ValueError"), ==, 1);
 
   /* the runs that were there are followed from their end */
-  append_to (log_a, "Traceback (most recent call last):\nKeyError: 'x'\n");
+  tw_test_append (log_a, "Traceback (most recent call last):\nKeyError: 'x'\n");
   g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Run failed: KeyError", 20000));
 
   status = tw_test_daemon_dup_status (fx->env);
@@ -592,16 +580,17 @@ test_watch_survives_restart (Fixture       *fx,
   g_assert_true (g_file_set_contents (log, "", -1, NULL));
 
   g_free (tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL));
-  append_to (log, "Epoch 1/4:  10%|#         | 10/100 [00:01<00:09, 10.00it/s]\n"
-                  "Traceback (most recent call last):\nOSError: first failure\n");
+  tw_test_append (log, "Epoch 1/4:  10%|#         | 10/100 [00:01<00:09, 10.00it/s]\n"
+                       "Traceback (most recent call last):\nOSError: first failure\n");
   g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Run failed: OSError", 20000));
   /* half a line when the daemon stops: it is read whole after the restart */
-  append_to (log, "Epoch 2/4:  20%|##        | 20/100 [00:02<00:08, 10.00it/s]\nSaving checkp");
+  tw_test_append (log, "Epoch 2/4:  20%|##        | 20/100 [00:02<00:08, 10.00it/s]\n"
+                       "Saving checkp");
   tw_test_daemon_quit (fx->env);
   g_assert_true (g_file_test (offsets, G_FILE_TEST_IS_REGULAR));
 
-  append_to (log, "oint to ckpt/epoch-2.pt\n"
-                  "Traceback (most recent call last):\nKeyError: 'written while the daemon was away'\n");
+  tw_test_append (log, "oint to ckpt/epoch-2.pt\n"
+                       "Traceback (most recent call last):\nKeyError: 'written while the daemon was away'\n");
   g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Run failed: KeyError", 20000));
   g_assert_cmpuint (count_summaries (fx->notifyd, "Run failed: OSError"), ==, 1);
@@ -648,7 +637,7 @@ test_watch_rule (Fixture       *fx,
                                       "message = Loss scale dropped to \\1\n", -1, NULL));
   g_assert_true (g_file_set_contents (log, "", -1, NULL));
   g_free (tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL));
-  append_to (log, "Gradient overflow. Skipping step, loss scaler 0 reducing loss scale to 4096.0\n");
+  tw_test_append (log, "Gradient overflow. Skipping step, loss scaler 0 reducing loss scale to 4096.0\n");
   /* the run's start may be notified first */
   g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Loss scale dropped to 4096.0",
                                                    20000));
@@ -683,7 +672,7 @@ test_watch_waits_for_file (Fixture       *fx,
 
   /* A log that appears later is read from its start. */
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  append_to (log, "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 8.00 GiB.\n");
+  tw_test_append (log, "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 8.00 GiB.\n");
   /* "Run started" comes first, or is replaced by the failure in place. */
   g_assert_true (tw_test_notifyd_wait_for_summary (fx->notifyd, "Out of memory", 20000));
   {

@@ -6,7 +6,6 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "tw-test-daemon.h"
@@ -143,17 +142,6 @@ log_calls (GPtrArray *calls)
                     tw_test_notify_call_get_urgency (g_ptr_array_index (calls, i)));
 }
 
-static void
-append_to (const char *path,
-           const char *text)
-{
-  FILE *f = fopen (path, "a");
-
-  g_assert_nonnull (f);
-  g_assert_cmpint (fputs (text, f), >=, 0);
-  g_assert_cmpint (fclose (f), ==, 0);
-}
-
 /* A run's log in its own folder, watched; the folder names the run. */
 static char *
 watch_run (Fixture    *fx,
@@ -258,15 +246,17 @@ test_dunst_paused (Fixture       *fx,
   charlie = watch_run (fx, "charlie");
 
   /* a milestone (and the run's start): held */
-  append_to (alpha, "Epoch 1/2:  50%|#####     | 50/100 [00:01<00:01, 50.00it/s, loss=0.5]\n");
+  tw_test_append (alpha, "Epoch 1/2:  50%|#####     | 50/100 [00:01<00:01, 50.00it/s, loss=0.5]\n");
   wait_event (fx, "alpha", "progress");
   /* a run that finishes: held */
-  append_to (charlie, "Epoch 2/2: 100%|##########| 100/100 [00:02<00:00, 50.00it/s, loss=0.1]\n");
-  append_to (charlie, "Training complete.\n");
+  tw_test_append (charlie,
+                  "Epoch 2/2: 100%|##########| 100/100 [00:02<00:00, 50.00it/s, loss=0.1]\n");
+  tw_test_append (charlie, "Training complete.\n");
   wait_event (fx, "charlie", "run-completed");
   /* a failure: shown, critical */
-  append_to (bravo, "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n"
-                    "    main()\nRuntimeError: CUDA error: device-side assert triggered\n");
+  tw_test_append (bravo, "Traceback (most recent call last):\n"
+                         "  File \"train.py\", line 3, in <module>\n"
+                         "    main()\nRuntimeError: CUDA error: device-side assert triggered\n");
   calls = wait_calls (fx, 1);
   log_calls (calls);
   g_assert_cmpstr (tw_test_notify_call_get_summary (g_ptr_array_index (calls, 0)), ==,
@@ -305,7 +295,8 @@ test_dunst_paused (Fixture       *fx,
   g_assert_nonnull (strstr (body, "other notification"));
 
   /* and, unpaused, notifications show again */
-  append_to (alpha, "Epoch 2/2: 100%|##########| 100/100 [00:02<00:00, 50.00it/s, loss=0.1]\n");
+  tw_test_append (alpha,
+                  "Epoch 2/2: 100%|##########| 100/100 [00:02<00:00, 50.00it/s, loss=0.1]\n");
   g_ptr_array_unref (calls);
   calls = wait_calls (fx, 3);
   g_assert_cmpstr (tw_test_notify_call_get_summary (g_ptr_array_index (calls, 2)), !=,

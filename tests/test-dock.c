@@ -10,7 +10,6 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "tw-test-daemon.h"
@@ -197,17 +196,6 @@ activate_seen (Fixture *fx)
                                                           g_variant_new_array (G_VARIANT_TYPE_VARIANT, NULL, 0),
                                                           g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
                                            NULL);
-}
-
-static void
-append_to (const char *path,
-           const char *text)
-{
-  FILE *f = fopen (path, "a");
-
-  g_assert_nonnull (f);
-  g_assert_cmpint (fputs (text, f), >=, 0);
-  g_assert_cmpint (fclose (f), ==, 0);
 }
 
 /* ---- waiting for what the bus says ---- */
@@ -487,15 +475,15 @@ test_failure_and_seen (Fixture       *fx,
   g_assert_true (g_file_set_contents (log, "", 0, NULL));
   out = tw_test_run_trainwatch_ok (fx->base.env, "watch", log, NULL);
 
-  append_to (log, "Epoch 1/2:  50%|#####     | 50/100 [00:05<00:05, 10.00it/s, loss=0.5]\n");
+  tw_test_append (log, "Epoch 1/2:  50%|#####     | 50/100 [00:05<00:05, 10.00it/s, loss=0.5]\n");
   i = wait_for_update (fx, 0, is_progress_shown_cb, "with progress");
   update = g_ptr_array_index (fx->updates, i);
   g_assert_cmpfloat_with_epsilon (update_progress (update), 0.25, 1e-9);
   g_assert_cmpint (update_count (update), ==, 1);
   wait_for_status (fx, "running");
 
-  append_to (log, "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n"
-                  "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.\n");
+  tw_test_append (log, "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n"
+                       "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.\n");
   i = wait_for_update (fx, i, is_urgent_cb, "that asks for attention");
   update = g_ptr_array_index (fx->updates, i);
   /* the failed run no longer runs */
@@ -546,7 +534,7 @@ test_switched_off (Fixture       *fx,
   g_assert_true (g_file_set_contents (config, "[desktop]\ndock-progress = false\n", -1, NULL));
   g_assert_true (g_file_set_contents (log, "", 0, NULL));
   out = tw_test_run_trainwatch_ok (fx->base.env, "watch", log, NULL);
-  append_to (log, "Epoch 1/1:  30%|###       | 30/100 [00:03<00:07, 10.00it/s]\n");
+  tw_test_append (log, "Epoch 1/1:  30%|###       | 30/100 [00:03<00:07, 10.00it/s]\n");
   wait_for_status (fx, "running");
 
   for (i = 0; i < fx->updates->len; i++)

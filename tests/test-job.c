@@ -5,7 +5,6 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <stdio.h>
 
 #include "tw-inotify.h"
 #include "tw-job.h"
@@ -25,17 +24,6 @@ job_event_cb (TwJob   *job,
               Fixture *fx)
 {
   g_ptr_array_add (fx->events, g_object_ref (event));
-}
-
-static void
-append_to (const char *path,
-           const char *text)
-{
-  FILE *f = fopen (path, "a");
-
-  g_assert_nonnull (f);
-  g_assert_cmpint (fputs (text, f), >=, 0);
-  g_assert_cmpint (fclose (f), ==, 0);
 }
 
 typedef struct
@@ -97,12 +85,14 @@ test_stall_and_resume (Fixture       *fx,
   /* Before any output the run is waiting, not stalled. */
   g_assert_false (tw_test_wait_until (has_kind_cb, &stalled, 600));
 
-  append_to (fx->log, "Epoch 1/3:  10%|#         | 10/100 [00:01<00:09, 10.00it/s, loss=2.1]\n");
+  tw_test_append (fx->log,
+                  "Epoch 1/3:  10%|#         | 10/100 [00:01<00:09, 10.00it/s, loss=2.1]\n");
   g_assert_true (tw_test_wait_until (has_kind_cb, &started, 10000));
   g_assert_true (tw_test_wait_until (has_kind_cb, &stalled, 10000));
   g_assert_cmpuint (tw_run_state_get_status (tw_job_get_run_state (fx->job)), ==, TW_RUN_STALLED);
 
-  append_to (fx->log, "Epoch 1/3:  20%|##        | 20/100 [00:02<00:08, 10.00it/s, loss=2.0]\n");
+  tw_test_append (fx->log,
+                  "Epoch 1/3:  20%|##        | 20/100 [00:02<00:08, 10.00it/s, loss=2.0]\n");
   g_assert_true (tw_test_wait_until (has_kind_cb, &resumed, 10000));
   g_assert_cmpuint (tw_run_state_get_status (tw_job_get_run_state (fx->job)), ==, TW_RUN_RUNNING);
 }
@@ -116,7 +106,7 @@ test_no_stall_after_end (Fixture       *fx,
 
   tw_job_set_stall_timeout (fx->job, 200 * 1000);
   tw_job_follow (fx->job, fx->inotify, 0);
-  append_to (fx->log, "step 10/10 | loss 0.1\nTraining complete.\n");
+  tw_test_append (fx->log, "step 10/10 | loss 0.1\nTraining complete.\n");
   g_assert_true (tw_test_wait_until (has_kind_cb, &completed, 10000));
   /* A finished run is silent for good; that is not a stall. */
   g_assert_false (tw_test_wait_until (has_kind_cb, &stalled, 800));
@@ -130,7 +120,7 @@ test_exit_status_decides (Fixture       *fx,
 
   tw_job_follow (fx->job, fx->inotify, 0);
   /* Written and not yet read when the command ends: drained first. */
-  append_to (fx->log, "Epoch 1/2: 100%|##########| 10/10 [00:01<00:00, 10.00it/s]\n");
+  tw_test_append (fx->log, "Epoch 1/2: 100%|##########| 10/10 [00:01<00:00, 10.00it/s]\n");
   tw_job_finish_process (fx->job, 2, 0);
 
   g_assert_false (tw_job_is_following (fx->job));
@@ -180,7 +170,7 @@ test_changed (Fixture       *fx,
   tw_job_follow (fx->job, fx->inotify, 0);
   g_assert_cmpuint (signals.changed, ==, 0);
 
-  append_to (fx->log, "Epoch 1/2:  50%|#####     | 5/10 [00:01<00:01, 5.00it/s]\n");
+  tw_test_append (fx->log, "Epoch 1/2:  50%|#####     | 5/10 [00:01<00:01, 5.00it/s]\n");
   /* the run starts, and its bar moves: in one read or two */
   g_assert_true (tw_test_wait_until (read_once_cb, &signals, 10000));
   g_assert_cmpuint (signals.changed, >=, 1);
@@ -188,12 +178,12 @@ test_changed (Fixture       *fx,
 
   before = signals.changed;
   signals.read = 0;
-  append_to (fx->log, "a line that moves nothing\n");
+  tw_test_append (fx->log, "a line that moves nothing\n");
   g_assert_true (tw_test_wait_until (read_once_cb, &signals, 10000));
   g_assert_cmpuint (signals.changed, ==, before);
 
   signals.read = 0;
-  append_to (fx->log, "Epoch 1/2:  60%|######    | 6/10 [00:01<00:01, 5.00it/s]\n");
+  tw_test_append (fx->log, "Epoch 1/2:  60%|######    | 6/10 [00:01<00:01, 5.00it/s]\n");
   g_assert_true (tw_test_wait_until (read_once_cb, &signals, 10000));
   /* one write, one read: the bar and its ETA moved together */
   g_assert_cmpuint (signals.changed, ==, before + 1);
@@ -280,7 +270,7 @@ test_run_folder_trainer_state (Fixture       *fx,
   /* The log says nothing parseable; the Trainer's checkpoints say it all. */
   install_data_file ("status/hf-checkpoint-200-trainer_state.json", checkpoint_200, "trainer_state.json");
   tw_job_follow (fx->job, fx->inotify, 0);
-  append_to (fx->log, "some output we cannot parse\n");
+  tw_test_append (fx->log, "some output we cannot parse\n");
   g_assert_true (tw_test_wait_until (has_count_cb, &evaluations, 10000));
   g_assert_cmpuint (count_kind (fx, TW_EVENT_EVALUATION_COMPLETED), ==, 2);
   g_assert_cmpuint (count_kind (fx, TW_EVENT_RUN_STARTED), ==, 1);

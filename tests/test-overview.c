@@ -5,7 +5,6 @@
 
 #include <glib.h>
 #include <math.h>
-#include <stdio.h>
 
 #include "tw-inotify.h"
 #include "tw-job.h"
@@ -134,17 +133,6 @@ typedef struct
 } Fixture;
 
 static void
-append_to (const char *path,
-           const char *text)
-{
-  FILE *f = fopen (path, "a");
-
-  g_assert_nonnull (f);
-  g_assert_cmpint (fputs (text, f), >=, 0);
-  g_assert_cmpint (fclose (f), ==, 0);
-}
-
-static void
 overview_changed_cb (TwOverview *overview,
                      Fixture    *fx)
 {
@@ -254,9 +242,9 @@ test_runs_come_and_go (Fixture       *fx,
 
   g_assert_cmpstr (tw_overview_status_to_string (tw_overview_get_state (fx->overview)->status), ==, "idle");
 
-  append_to (tw_job_get_log_path (a), "Epoch 1/1:  20%|##        | 20/100 [00:02<00:08, 10.00it/s]\n");
+  tw_test_append (tw_job_get_log_path (a), "Epoch 1/1:  20%|##        | 20/100 [00:02<00:08, 10.00it/s]\n");
   wait_for_state (fx, "running 1 20 %");
-  append_to (tw_job_get_log_path (b), "Epoch 1/1:  60%|######    | 60/100 [00:06<00:04, 10.00it/s]\n");
+  tw_test_append (tw_job_get_log_path (b), "Epoch 1/1:  60%|######    | 60/100 [00:06<00:04, 10.00it/s]\n");
   wait_for_state (fx, "running 2 40 %");
   g_assert_cmpstr (tw_overview_get_state (fx->overview)->tooltip, ==, "2 runs · 40 % · ETA < 1 min");
 
@@ -285,7 +273,7 @@ test_last_state_arrives (Fixture       *fx,
     g_string_append_printf (text, "\rTraining: %3u%%|          | %u/1000 [00:01<00:01, 1000.00it/s]",
                             MIN (i, 999) / 10, MIN (i, 999));
   g_string_append_c (text, '\n');
-  append_to (tw_job_get_log_path (a), text->str);
+  tw_test_append (tw_job_get_log_path (a), text->str);
   wait_for_state (fx, "running 1 99 %");
   g_test_message ("%u changes for 1000 redraws", fx->states->len);
 

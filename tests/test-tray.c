@@ -79,17 +79,6 @@ write_file (const char *path,
 }
 
 static void
-append_file (const char *path,
-             const char *text)
-{
-  FILE *f = g_fopen (path, "a");
-
-  g_assert_nonnull (f);
-  g_assert_cmpint (fputs (text, f), >=, 0);
-  g_assert_cmpint (fclose (f), ==, 0);
-}
-
-static void
 fixture_setup (Fixture       *fx,
                gconstpointer  data)
 {
@@ -483,7 +472,7 @@ test_menu (Fixture       *fx,
   g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   out = tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL);
   /* tqdm's own format: 47 % done, 12 minutes to go */
-  append_file (log, "Epoch 1:  47%|████▋     | 470/1000 [10:38<12:00,  0.74it/s]\n");
+  tw_test_append (log, "Epoch 1:  47%|████▋     | 470/1000 [10:38<12:00,  0.74it/s]\n");
 
   tray = wait_for_item (fx, NULL);
   tray_pid = get_tray_pid (fx);
@@ -770,7 +759,7 @@ test_overview (Fixture       *fx,
   write_file (log, "loading the data\n");
   g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   g_free (tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL));
-  append_file (log, "Epoch 1:  47%|████▋     | 470/1000 [10:38<12:00,  0.74it/s]\n");
+  tw_test_append (log, "Epoch 1:  47%|████▋     | 470/1000 [10:38<12:00,  0.74it/s]\n");
   tray = wait_for_item (fx, NULL);
 
   if (!daemon_has_overview (fx))
@@ -791,10 +780,10 @@ test_overview (Fixture       *fx,
   wait = (ItemWait) { tray, "Title", NULL, "Tooltip" };
   g_assert_true (poll_until (item_property_is, fx, &wait, WAIT_MS));
 
-  append_file (log, "Traceback (most recent call last):\n"
-                    "  File \"train.py\", line 10, in <module>\n"
-                    "    main()\n"
-                    "RuntimeError: CUDA error: an illegal memory access was encountered\n");
+  tw_test_append (log, "Traceback (most recent call last):\n"
+                       "  File \"train.py\", line 10, in <module>\n"
+                       "    main()\n"
+                       "RuntimeError: CUDA error: an illegal memory access was encountered\n");
   wait = (ItemWait) { tray, "Status", "NeedsAttention", NULL };
   g_assert_true (poll_until (item_property_is, fx, &wait, WAIT_MS));
 

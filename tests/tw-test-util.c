@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -90,6 +91,25 @@ tw_test_dup_environ (void)
   env = g_environ_setenv (env, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
 
   return env;
+}
+
+/**
+ * tw_test_append:
+ * @path: a file, created if need be
+ * @text: what to write at its end
+ *
+ * Appends @text to the file as a program writing its log does (open, write, close); the
+ * test fails if that does not work.
+ */
+void
+tw_test_append (const char *path,
+                const char *text)
+{
+  FILE *f = g_fopen (path, "a");
+
+  g_assert_nonnull (f);
+  g_assert_cmpint (fputs (text, f), >=, 0);
+  g_assert_cmpint (fclose (f), ==, 0);
 }
 
 /**

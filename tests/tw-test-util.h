@@ -13,6 +13,8 @@ typedef struct _TwTestBus     TwTestBus;
 GSubprocessLauncher *tw_test_launcher_new                  (GSubprocessFlags flags,
                                                             char           **env);
 char               **tw_test_dup_environ                   (void);
+void                 tw_test_append                        (const char      *path,
+                                                            const char      *text);
 GPid                 tw_test_get_name_owner_pid            (GDBusConnection *connection,
                                                             const char      *name);
 
