@@ -46,6 +46,16 @@ fixture_teardown (Fixture       *fx,
   tw_test_fixture_teardown (fx);
 }
 
+/* Whether the case has its dbusmock server; it skips if not. */
+static gboolean
+have_mock (Fixture *fx)
+{
+  if (fx->notifyd == NULL)
+    g_test_skip ("python3-dbusmock is not installed");
+
+  return fx->notifyd != NULL;
+}
+
 static JsonObject *
 get_dnd (JsonNode *status)
 {
@@ -316,11 +326,8 @@ test_gnome_banners (Fixture       *fx,
   g_autofree char *schema_file = NULL;
   g_autofree char *gsettings = g_find_program_in_path ("gsettings");
 
-  if (fx->notifyd == NULL)
-    {
-      g_test_skip ("python3-dbusmock is not installed");
-      return;
-    }
+  if (!have_mock (fx))
+    return;
   if (schema_dir != NULL)
     schema_file = g_build_filename (schema_dir, "org.gnome.desktop.notifications.gschema.xml",
                                     NULL);
@@ -377,11 +384,8 @@ test_pause_resume (Fixture       *fx,
   gint64 before = g_get_real_time () / G_USEC_PER_SEC;
   JsonObject *dnd;
 
-  if (fx->notifyd == NULL)
-    {
-      g_test_skip ("python3-dbusmock is not installed");
-      return;
-    }
+  if (!have_mock (fx))
+    return;
 
   /* it starts the daemon if need be */
   out = tw_test_run_trainwatch_ok (fx->env, "pause", "1h", NULL);
@@ -484,11 +488,8 @@ test_pause_action (Fixture       *fx,
   g_autoptr(GDateTime) local = NULL;
   g_autoptr(GVariant) description = NULL;
 
-  if (fx->notifyd == NULL)
-    {
-      g_test_skip ("python3-dbusmock is not installed");
-      return;
-    }
+  if (!have_mock (fx))
+    return;
 
   g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
   wait_dnd (fx, "", 0);
@@ -536,11 +537,8 @@ test_pause_survives_restart (Fixture       *fx,
   g_autofree char *held_path = g_build_filename (fx->state_dir, "held.json", NULL);
   g_autofree char *pause_path = g_build_filename (fx->state_dir, "pause.json", NULL);
 
-  if (fx->notifyd == NULL)
-    {
-      g_test_skip ("python3-dbusmock is not installed");
-      return;
-    }
+  if (!have_mock (fx))
+    return;
 
   g_free (tw_test_run_trainwatch_ok (fx->env, "pause", "2h", NULL));
   g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "Run completed", NULL));
@@ -584,11 +582,8 @@ test_pause_ended_while_stopped (Fixture       *fx,
   g_autofree char *pause_path = g_build_filename (fx->state_dir, "pause.json", NULL);
   g_autofree char *ended = NULL;
 
-  if (fx->notifyd == NULL)
-    {
-      g_test_skip ("python3-dbusmock is not installed");
-      return;
-    }
+  if (!have_mock (fx))
+    return;
 
   g_free (tw_test_run_trainwatch_ok (fx->env, "pause", "2h", NULL));
   g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "Epoch 3 done", NULL));
@@ -642,11 +637,8 @@ test_quiet_hours (Fixture       *fx,
   g_autofree char *ranges = quiet_hours_around_now ();
   g_autofree char *config = NULL;
 
-  if (fx->notifyd == NULL)
-    {
-      g_test_skip ("python3-dbusmock is not installed");
-      return;
-    }
+  if (!have_mock (fx))
+    return;
 
   config = g_strdup_printf ("[notifications]\nquiet-hours = %s\nshow-critical = false\n", ranges);
   write_config (fx, config);
