@@ -603,18 +603,6 @@ test_pause_ended_while_stopped (Fixture       *fx,
   g_assert_false (g_file_test (pause_path, G_FILE_TEST_EXISTS));
 }
 
-static char *
-quiet_hours_around_now (void)
-{
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autoptr(GDateTime) start = g_date_time_add_minutes (now, -2);
-  g_autoptr(GDateTime) end = g_date_time_add_minutes (now, 60);
-  g_autofree char *from = g_date_time_format (start, "%H:%M");
-  g_autofree char *to = g_date_time_format (end, "%H:%M");
-
-  return g_strdup_printf ("%s-%s", from, to);
-}
-
 static void
 write_config (Fixture    *fx,
               const char *text)
@@ -634,7 +622,7 @@ test_quiet_hours (Fixture       *fx,
                   gconstpointer  data)
 {
   g_autoptr(GPtrArray) calls = NULL;
-  g_autofree char *ranges = quiet_hours_around_now ();
+  g_autofree char *ranges = tw_test_dup_quiet_hours_around_now ();
   g_autofree char *config = NULL;
 
   if (!have_mock (fx))

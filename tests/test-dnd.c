@@ -255,24 +255,11 @@ test_pause_ends_on_time (void)
   g_test_trap_assert_passed ();
 }
 
-/* Quiet hours that are on now: from two minutes ago for an hour. */
-static char *
-quiet_hours_around_now (void)
-{
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autoptr(GDateTime) start = g_date_time_add_minutes (now, -2);
-  g_autoptr(GDateTime) end = g_date_time_add_minutes (now, 60);
-  g_autofree char *from = g_date_time_format (start, "%H:%M");
-  g_autofree char *to = g_date_time_format (end, "%H:%M");
-
-  return g_strdup_printf ("%s-%s", from, to);
-}
-
 static void
 test_quiet_hours (void)
 {
   g_autoptr(TwDnd) dnd = tw_dnd_new (NULL);
-  g_autofree char *ranges = quiet_hours_around_now ();
+  g_autofree char *ranges = tw_test_dup_quiet_hours_around_now ();
   g_autofree char *reasons = NULL;
   g_autofree char *text = NULL;
   g_autoptr(JsonObject) json = NULL;

@@ -113,6 +113,26 @@ tw_test_append (const char *path,
 }
 
 /**
+ * tw_test_dup_quiet_hours_around_now:
+ *
+ * Quiet hours that are on now, for the `quiet-hours` key: from two minutes ago for an
+ * hour, in local time.
+ *
+ * Returns: (transfer full): a range such as `13:58-15:00`
+ */
+char *
+tw_test_dup_quiet_hours_around_now (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) start = g_date_time_add_minutes (now, -2);
+  g_autoptr(GDateTime) end = g_date_time_add_minutes (now, 60);
+  g_autofree char *from = g_date_time_format (start, "%H:%M");
+  g_autofree char *to = g_date_time_format (end, "%H:%M");
+
+  return g_strdup_printf ("%s-%s", from, to);
+}
+
+/**
  * tw_test_get_name_owner_pid:
  * @connection: a connection to a message bus
  * @name: a well-known name on that bus

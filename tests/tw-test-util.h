@@ -15,6 +15,7 @@ GSubprocessLauncher *tw_test_launcher_new                  (GSubprocessFlags fla
 char               **tw_test_dup_environ                   (void);
 void                 tw_test_append                        (const char      *path,
                                                             const char      *text);
+char                *tw_test_dup_quiet_hours_around_now    (void);
 GPid                 tw_test_get_name_owner_pid            (GDBusConnection *connection,
                                                             const char      *name);
 
