@@ -44,6 +44,12 @@ static const TwConfigGroup groups[] = {
     .doc = N_("The journal of events that the jobs window shows: history.jsonl in "
               "$XDG_STATE_HOME/trainwatch."),
   },
+  {
+    .name = "network",
+    .doc = N_("How Trainwatch connects to mail servers and webhooks. Connections always "
+              "use TLS with a verified certificate. A proxy is used when the environment "
+              "names one (https_proxy, all_proxy, no_proxy)."),
+  },
 };
 
 static const TwConfigKey keys[] = {
@@ -175,6 +181,17 @@ static const TwConfigKey keys[] = {
     .max = 20,
     .doc = N_("How many rotated history files are kept besides the current one; older "
               "ones are deleted. With 0, rotating discards the older events."),
+  },
+  {
+    .group = "network",
+    .key = "ca-file",
+    .type = TW_CONFIG_TYPE_STRING,
+    .default_value = "",
+    .doc = N_("A file of certificate authorities (PEM) to check servers’ certificates "
+              "against instead of the system’s, for a mail server with a certificate of "
+              "its own or a proxy that inspects TLS. A leading ~ is your home folder. "
+              "Empty: the system’s authorities. The environment variable "
+              "TRAINWATCH_CA_FILE, when set, wins over it."),
   },
 };
 
