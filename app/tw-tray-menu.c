@@ -569,6 +569,20 @@ tw_tray_menu_update (TwTrayMenu *self)
 }
 
 /**
+ * tw_tray_menu_get_last_build_time:
+ * @self: a #TwTrayMenu
+ *
+ * Returns: when the menu was last rebuilt (g_get_monotonic_time()), 0 before the first
+ */
+gint64
+tw_tray_menu_get_last_build_time (TwTrayMenu *self)
+{
+  g_return_val_if_fail (TW_IS_TRAY_MENU (self), 0);
+
+  return self->last_update;
+}
+
+/**
  * tw_tray_menu_get_n_builds:
  * @self: a #TwTrayMenu
  *

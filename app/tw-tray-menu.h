@@ -22,6 +22,7 @@ GMenuModel *tw_tray_menu_get_model    (TwTrayMenu       *self);
 void        tw_tray_menu_queue_update (TwTrayMenu       *self);
 void        tw_tray_menu_update       (TwTrayMenu       *self);
 guint       tw_tray_menu_get_n_builds (TwTrayMenu       *self);
+gint64      tw_tray_menu_get_last_build_time (TwTrayMenu *self);
 void        tw_tray_menu_add_actions  (TwTrayMenu       *self,
                                        GActionMap       *map);
 gboolean    tw_tray_menu_export       (TwTrayMenu       *self,
