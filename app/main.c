@@ -12,6 +12,7 @@
 #include "tw-command.h"
 #include "tw-inspect.h"
 #include "tw-run-command.h"
+#include "tw-secret-command.h"
 
 int
 main (int    argc,
@@ -49,6 +50,11 @@ main (int    argc,
 
     case TW_COMMAND_RUN:
       return tw_run_command_run (command, argc, argv);
+
+    /* The secret goes from standard input to the keyring, not through the daemon. */
+    case TW_COMMAND_SECRET_SET:
+    case TW_COMMAND_SECRET_CLEAR:
+      return tw_secret_command_run (command);
 
     case TW_COMMAND_DAEMON:
       {

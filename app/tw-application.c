@@ -31,6 +31,8 @@
 #include "tw-launcher.h"
 #include "tw-overview.h"
 #include "tw-router.h"
+#include "tw-secret-command.h"
+#include "tw-secrets.h"
 #include "tw-tray-menu.h"
 #include "tw-tray-spawn.h"
 #include "tw-watches.h"
@@ -71,7 +73,17 @@ struct _TwApplication
   guint             sigterm_id;
   guint             sigint_id;
   gboolean          held;
+  GCancellable     *cancellable;    /* cancelled at shutdown: questions to the Secret Service */
 };
+
+/* A `status` or `secret status` waiting for the Secret Service's answer. */
+typedef struct
+{
+  TwApplication           *self;
+  GApplicationCommandLine *cmdline;
+  TwCommandKind            kind;
+  gboolean                 json;
+} PendingStatus;
 
 G_DEFINE_FINAL_TYPE (TwApplication, tw_application, G_TYPE_APPLICATION)
 
@@ -396,7 +408,8 @@ load_history (TwApplication *self)
 
 static void
 add_status_json (TwApplication *self,
-                 JsonBuilder   *builder)
+                 JsonBuilder   *builder,
+                 GPtrArray     *secrets)
 {
   GPtrArray *problems = tw_config_get_problems (self->config);
   GPtrArray *channels = tw_router_get_channels (self->router);
@@ -480,6 +493,9 @@ add_status_json (TwApplication *self,
     tw_tray_spawn_add_json (self->tray_spawn, builder);
   json_builder_end_object (builder);
 
+  json_builder_set_member_name (builder, "secrets");
+  tw_secret_states_add_json (secrets, builder);
+
   json_builder_set_member_name (builder, "dnd");
   json_builder_begin_object (builder);
   tw_dnd_add_json (self->dnd, builder, tw_router_get_n_held (self->router), critical_passes (self));
@@ -505,7 +521,8 @@ add_status_json (TwApplication *self,
 }
 
 static char *
-status_text (TwApplication *self)
+status_text (TwApplication *self,
+             GPtrArray     *secrets)
 {
   GString *text = g_string_new (NULL);
   GPtrArray *problems = tw_config_get_problems (self->config);
@@ -544,6 +561,9 @@ status_text (TwApplication *self)
         g_string_append_printf (text, _("Channel %s: not available"), id);
       g_string_append_c (text, '\n');
     }
+
+  g_string_append_printf (text, "%s\n", _("Secrets:"));
+  tw_secret_states_append_text (secrets, text, "  ");
 
   {
     g_autofree char *dnd = tw_dnd_dup_status_text (self->dnd, tw_router_get_n_held (self->router),
@@ -599,28 +619,111 @@ status_text (TwApplication *self)
   return g_string_free (text, FALSE);
 }
 
+static void
+print_json (GApplicationCommandLine *cmdline,
+            JsonBuilder             *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *json = json_to_string (root, TRUE);
+
+  g_application_command_line_print (cmdline, "%s\n", json);
+}
+
+/* `secret status` from a shell whose environment differs from the daemon's: the
+ * daemon keeps what it started with. Only whether they differ is said, never a value. */
+static void
+print_secret_env_notes (GApplicationCommandLine *cmdline)
+{
+  for (guint i = 0; i < TW_N_SECRET_KINDS; i++)
+    {
+      const char *env_var = tw_secret_kind_get_env_var (i);
+      const char *theirs = g_application_command_line_getenv (cmdline, env_var);
+
+      if (theirs != NULL && g_strcmp0 (theirs, g_getenv (env_var)) != 0)
+        g_application_command_line_printerr (cmdline,
+                                             _("Note: %s is set in this shell, but the daemon "
+                                               "(process %d) was started without this value; it uses "
+                                               "it after a restart (“trainwatch quit”, then "
+                                               "“trainwatch”) from here.\n"),
+                                             env_var, (int) getpid ());
+    }
+}
+
+static void
+pending_status_free (PendingStatus *pending)
+{
+  g_object_unref (pending->cmdline);
+  g_object_unref (pending->self);
+  g_free (pending);
+}
+
+/* The answer goes to the client when the command line is released. */
+static void
+status_secrets_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  PendingStatus *pending = user_data;
+  TwApplication *self = pending->self;
+  GApplicationCommandLine *cmdline = pending->cmdline;
+  g_autoptr(GPtrArray) secrets = tw_secrets_query_finish (result);
+
+  if (secrets == NULL || self->router == NULL)
+    {
+      g_application_command_line_printerr (cmdline, "%s\n", _("Trainwatch is stopping."));
+      g_application_command_line_set_exit_status (cmdline, 1);
+    }
+  else if (pending->kind == TW_COMMAND_SECRET_STATUS)
+    {
+      if (pending->json)
+        {
+          g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+          tw_secret_states_add_json (secrets, builder);
+          print_json (cmdline, builder);
+        }
+      else
+        {
+          g_autoptr(GString) text = g_string_new (NULL);
+
+          g_string_append_printf (text, _("Trainwatch (process %d) uses:"), (int) getpid ());
+          g_string_append_c (text, '\n');
+          tw_secret_states_append_text (secrets, text, "  ");
+          g_application_command_line_print (cmdline, "%s", text->str);
+        }
+      print_secret_env_notes (cmdline);
+    }
+  else if (pending->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+      add_status_json (self, builder, secrets);
+      print_json (cmdline, builder);
+    }
+  else
+    {
+      g_autofree char *text = status_text (self, secrets);
+
+      g_application_command_line_print (cmdline, "%s", text);
+    }
+
+  pending_status_free (pending);
+}
+
+/* Answers once the Secret Service has said which secrets it holds, or after
+ * TW_SECRETS_STATUS_TIMEOUT_MS: the main loop goes on meanwhile. */
 static int
 handle_status (TwApplication           *self,
                TwCommand               *command,
                GApplicationCommandLine *cmdline)
 {
-  if (command->json)
-    {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
-      g_autofree char *json = NULL;
+  PendingStatus *pending = g_new0 (PendingStatus, 1);
 
-      add_status_json (self, builder);
-      root = json_builder_get_root (builder);
-      json = json_to_string (root, TRUE);
-      g_application_command_line_print (cmdline, "%s\n", json);
-    }
-  else
-    {
-      g_autofree char *text = status_text (self);
-
-      g_application_command_line_print (cmdline, "%s", text);
-    }
+  pending->self = g_object_ref (self);
+  pending->cmdline = g_object_ref (cmdline);
+  pending->kind = command->kind;
+  pending->json = command->json;
+  tw_secrets_query_async (TW_SECRETS_STATUS_TIMEOUT_MS, self->cancellable, status_secrets_cb, pending);
 
   return 0;
 }
@@ -783,6 +886,7 @@ handle_command (TwApplication           *self,
       }
 
     case TW_COMMAND_STATUS:
+    case TW_COMMAND_SECRET_STATUS:
       return handle_status (self, command, cmdline);
 
     case TW_COMMAND_QUIT:
@@ -813,6 +917,12 @@ handle_command (TwApplication           *self,
 
     case TW_COMMAND_RESUME:
       return handle_resume (self, command, cmdline);
+
+    case TW_COMMAND_SECRET_SET:
+    case TW_COMMAND_SECRET_CLEAR:
+      /* The client talks to the keyring itself; one forwarded here is a version mismatch. */
+      g_application_command_line_printerr (cmdline, _("Run “trainwatch secret” with this version’s client.\n"));
+      return 2;
 
     case TW_COMMAND_RUN:
     case TW_COMMAND_INSPECT:
@@ -989,6 +1099,7 @@ tw_application_startup (GApplication *application)
   self->held = TRUE;
 
   self->started = g_get_real_time ();
+  self->cancellable = g_cancellable_new ();
 
   self->inotify = tw_inotify_new (&error);
   if (self->inotify == NULL)
@@ -1058,6 +1169,7 @@ tw_application_shutdown (GApplication *application)
 
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
   if (self->tray_spawn != NULL)
     tw_tray_spawn_stop (self->tray_spawn);
   g_clear_object (&self->tray_spawn);
@@ -1166,6 +1278,7 @@ tw_application_dispose (GObject *object)
   g_clear_object (&self->watches);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
   g_clear_pointer (&self->rules, tw_rule_set_free);
+  g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (tw_application_parent_class)->dispose (object);
 }

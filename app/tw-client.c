@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tw-application.h"
+#include "tw-secret-command.h"
 
 /* How long a freshly started daemon may take to appear on the bus. */
 #define DAEMON_START_TIMEOUT_S 15
@@ -296,8 +297,8 @@ tw_client_ensure_daemon (GError **error)
  * @argv: the arguments as given, forwarded to the daemon unchanged
  *
  * Runs a command on behalf of the user: starts the daemon when the command
- * needs one (no command, `send`, `watch`, `pause`, `resume`), answers `status` and `quit` when none
- * runs, and otherwise forwards the command line to the daemon.
+ * needs one (no command, `send`, `watch`, `pause`, `resume`), answers `status`, `quit` and
+ * `secret status` when none runs, and otherwise forwards the command line to the daemon.
  *
  * Returns: the process exit status
  */
@@ -313,6 +314,9 @@ tw_client_run (TwCommand  *command,
   g_return_val_if_fail (command != NULL, 1);
 
   bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  /* no bus, so no daemon: it says what the environment here holds */
+  if (bus == NULL && command->kind == TW_COMMAND_SECRET_STATUS)
+    return tw_secret_command_run (command);
   if (bus == NULL)
     {
       g_printerr (_("Cannot reach the D-Bus session bus: %s\n"), error->message);
@@ -338,6 +342,9 @@ tw_client_run (TwCommand  *command,
           g_print ("%s\n", _("Trainwatch is not running."));
           return 0;
 
+        case TW_COMMAND_SECRET_STATUS:
+          return tw_secret_command_run (command);
+
         case TW_COMMAND_UNWATCH:
         case TW_COMMAND_RUN_FINISHED:
           g_printerr ("%s\n", _("Trainwatch is not running."));
@@ -361,6 +368,8 @@ tw_client_run (TwCommand  *command,
         case TW_COMMAND_RUN:
         case TW_COMMAND_HELP:
         case TW_COMMAND_VERSION:
+        case TW_COMMAND_SECRET_SET:
+        case TW_COMMAND_SECRET_CLEAR:
         default:
           g_return_val_if_reached (1);
         }

@@ -38,6 +38,17 @@ static const CommandInfo commands[] = {
        "memory, NaN) still show unless the config says otherwise; the others are summed up in "
        "one notification when the pause ends. The pause survives a restart of the daemon.") },
   { "resume", "", N_("End a pause; one notification sums up what was held") },
+  { "secret", N_("set KIND | clear KIND | status"),
+    N_("Keep the email password and the Slack and Discord webhook URLs in the keyring"),
+    N_("“secret set KIND” reads the value from standard input (typed without echo on a terminal, "
+       "or the first line of a pipe) and stores it in the keyring (the Secret Service); "
+       "“secret clear KIND” removes it; “secret status” says which are set and where from, never "
+       "their values. KIND is email (the SMTP password), slack or discord (the webhook URL, which "
+       "must be https on hooks.slack.com or discord.com).\n\n"
+       "Without a Secret Service (a server with no desktop), give them to the daemon in the "
+       "environment variables TRAINWATCH_SMTP_PASSWORD, TRAINWATCH_SLACK_WEBHOOK and "
+       "TRAINWATCH_DISCORD_WEBHOOK. A variable that is set wins over the keyring. The daemon reads "
+       "them from the environment it was started in.") },
   { "quit", "", N_("Stop the daemon") },
   { "help", N_("[COMMAND]"), N_("Show help for a command") },
 };
@@ -442,6 +453,67 @@ parse_run_finished (TwCommand          *command,
 }
 
 static gboolean
+parse_secret (TwCommand          *command,
+              int                 argc,
+              const char * const *argv,
+              GError            **error)
+{
+  g_auto(GStrv) rest = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("With “status”: print JSON instead of text"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
+    { NULL }
+  };
+  const CommandInfo *info = find_command ("secret");
+  guint n_args;
+
+  if (has_help_flag (argc, argv))
+    {
+      command->kind = TW_COMMAND_HELP;
+      command->help = command_help (info, entries);
+      return TRUE;
+    }
+
+  context = command_context (info, entries);
+  if (!copy_and_parse (context, argc, argv, error))
+    return FALSE;
+  n_args = rest != NULL ? g_strv_length (rest) : 0;
+  if (n_args == 0)
+    return usage_error (error, _("“secret” needs “set KIND”, “clear KIND” or “status”."));
+
+  if (g_str_equal (rest[0], "status"))
+    {
+      if (n_args > 1)
+        return usage_error (error, _("“secret status” takes no arguments."));
+      command->kind = TW_COMMAND_SECRET_STATUS;
+      command->json = json;
+      return TRUE;
+    }
+  /* What was typed is not repeated: it may be the secret itself, given by mistake. */
+  if (!g_str_equal (rest[0], "set") && !g_str_equal (rest[0], "clear"))
+    return usage_error (error, _("“secret” takes set, clear or status."));
+  if (json)
+    return usage_error (error, _("“--json” is for “secret status”."));
+  if (n_args != 2)
+    {
+      /* the value itself is never an argument: it would stay in the shell's history */
+      g_autofree char *message = g_strdup_printf (_("“secret %s” takes one kind: email, slack or discord "
+                                                    "(the value is read from standard input)."),
+                                                  rest[0]);
+
+      return usage_error (error, message);
+    }
+  if (!tw_secret_kind_from_command (rest[1], &command->secret))
+    return usage_error (error, _("The kind of secret is email, slack or discord (the value is read from "
+                                 "standard input)."));
+
+  command->kind = g_str_equal (rest[0], "set") ? TW_COMMAND_SECRET_SET : TW_COMMAND_SECRET_CLEAR;
+  return TRUE;
+}
+
+static gboolean
 parse_pause (TwCommand          *command,
              int                 argc,
              const char * const *argv,
@@ -617,6 +689,11 @@ tw_command_parse (int                 argc,
   else if (g_str_equal (verb, "pause"))
     {
       if (!parse_pause (command, argc - 1, argv + 1, error))
+        return NULL;
+    }
+  else if (g_str_equal (verb, "secret"))
+    {
+      if (!parse_secret (command, argc - 1, argv + 1, error))
         return NULL;
     }
   else if (g_str_equal (verb, "resume"))

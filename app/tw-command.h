@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "tw-event.h"
+#include "tw-secrets.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +33,9 @@ typedef enum
   TW_COMMAND_RUN_FINISHED,   /* sent by `trainwatch run` when its command ends; not in --help */
   TW_COMMAND_PAUSE,
   TW_COMMAND_RESUME,
+  TW_COMMAND_SECRET_SET,     /* run by the client itself, never forwarded */
+  TW_COMMAND_SECRET_CLEAR,   /* run by the client itself, never forwarded */
+  TW_COMMAND_SECRET_STATUS,
 } TwCommandKind;
 
 typedef enum
@@ -57,6 +61,7 @@ typedef struct
   int            exit_status;  /* RUN_FINISHED: -1 when it was killed by a signal */
   int            signal;       /* RUN_FINISHED: the signal, or 0 */
   char          *duration;     /* PAUSE: as tw_pause_parse_until() reads it; NULL: until resume */
+  TwSecretKind   secret;       /* SECRET_SET and SECRET_CLEAR: which one */
 } TwCommand;
 
 GQuark     tw_command_error_quark (void);
