@@ -117,6 +117,15 @@ validate_webhook (TwSecretKind   kind,
   const char *host;
   int port;
 
+  /* GUri lets blanks through in a path; no webhook URL has any */
+  for (const char *c = value; *c != '\0'; c++)
+    if (g_ascii_isspace (*c) || g_ascii_iscntrl (*c))
+      {
+        g_set_error (error, TW_SECRETS_ERROR, TW_SECRETS_ERROR_INVALID_VALUE,
+                     _("This is not a URL: it holds a blank or a control character."));
+        return FALSE;
+      }
+
   uri = g_uri_parse (value, G_URI_FLAGS_ENCODED, NULL);
   if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
     {

@@ -75,6 +75,21 @@ static const Case cases[] = {
   { "run-finished --name r1 --signal 9", TRUE, TW_COMMAND_RUN_FINISHED, TW_LEVEL_INFO, "r1" },
   { "run-finished --name r1", FALSE },
   { "run-finished --name r1 --exit-status 0 --signal 9", FALSE },
+  { "secret status", TRUE, TW_COMMAND_SECRET_STATUS, TW_LEVEL_INFO },
+  { "secret status --json", TRUE, TW_COMMAND_SECRET_STATUS, TW_LEVEL_INFO, NULL, NULL, NULL, TRUE },
+  { "secret set slack", TRUE, TW_COMMAND_SECRET_SET, TW_LEVEL_INFO },
+  { "secret set discord", TRUE, TW_COMMAND_SECRET_SET, TW_LEVEL_INFO },
+  { "secret clear email", TRUE, TW_COMMAND_SECRET_CLEAR, TW_LEVEL_INFO },
+  { "secret --help", TRUE, TW_COMMAND_HELP, TW_LEVEL_INFO },
+  { "help secret", TRUE, TW_COMMAND_HELP, TW_LEVEL_INFO },
+  { "secret", FALSE },
+  { "secret set", FALSE },
+  { "secret set teams", FALSE },
+  { "secret set slack https://hooks.slack.com/services/T0/B0/x", FALSE },
+  { "secret set --json slack", FALSE },
+  { "secret clear", FALSE },
+  { "secret status email", FALSE },
+  { "secret show slack", FALSE },
 };
 
 static void
@@ -177,6 +192,39 @@ test_pause_duration (void)
   g_assert_nonnull (strstr (error->message, "at most 7 days"));
 }
 
+static void
+test_secret_kind (void)
+{
+  const char * const set_discord[] = { "trainwatch", "secret", "set", "discord", NULL };
+  const char * const clear_email[] = { "trainwatch", "secret", "clear", "email", NULL };
+  g_autoptr(TwCommand) set = tw_command_parse (4, set_discord, NULL);
+  g_autoptr(TwCommand) clear = tw_command_parse (4, clear_email, NULL);
+
+  g_assert_cmpuint (set->secret, ==, TW_SECRET_DISCORD_WEBHOOK);
+  g_assert_cmpuint (clear->secret, ==, TW_SECRET_SMTP_PASSWORD);
+}
+
+/* A value typed where the kind or the action goes is not repeated in the error. */
+static void
+test_secret_not_echoed (void)
+{
+  const char *value = "https://hooks.slack.com/services/T0/B0/tokenTOKEN";
+  const char * const as_kind[] = { "trainwatch", "secret", "set", value, NULL };
+  const char * const as_action[] = { "trainwatch", "secret", value, NULL };
+  const char * const after_kind[] = { "trainwatch", "secret", "set", "slack", value, NULL };
+  const char * const *lines[] = { as_kind, as_action, after_kind };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TwCommand) command = tw_command_parse (g_strv_length ((char **) lines[i]), lines[i], &error);
+
+      g_assert_null (command);
+      g_assert_error (error, TW_COMMAND_ERROR, TW_COMMAND_ERROR_USAGE);
+      g_assert_null (strstr (error->message, "tokenTOKEN"));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -192,6 +240,8 @@ main (int    argc,
   g_test_add_func ("/command/help/lists-commands", test_help_lists_commands);
   g_test_add_func ("/command/help/send-lists-options", test_help_send_lists_options);
   g_test_add_func ("/command/pause/duration", test_pause_duration);
+  g_test_add_func ("/command/secret/kind", test_secret_kind);
+  g_test_add_func ("/command/secret/not-echoed", test_secret_not_echoed);
 
   return g_test_run ();
 }
