@@ -333,6 +333,142 @@ test_read_terminal (void)
   close (master);
 }
 
+typedef struct
+{
+  gboolean        done;
+  char           *value;
+  TwSecretSource  source;
+  GError         *error;
+  GPtrArray      *states;
+} Wait;
+
+static void
+lookup_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->value = tw_secrets_lookup_finish (result, &wait->source, &wait->error);
+  wait->done = TRUE;
+}
+
+static void
+query_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->states = tw_secrets_query_finish (result);
+  wait->done = TRUE;
+}
+
+static void
+wait_clear (Wait *wait)
+{
+  tw_secrets_free_value (wait->value);
+  g_clear_error (&wait->error);
+  g_clear_pointer (&wait->states, g_ptr_array_unref);
+  memset (wait, 0, sizeof *wait);
+}
+
+static void
+lookup (TwSecretKind  kind,
+        Wait         *wait)
+{
+  wait_clear (wait);
+  tw_secrets_lookup_async (kind, 5000, NULL, lookup_cb, wait);
+  while (!wait->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+no_session_bus (void)
+{
+  /* isolated XDG_RUNTIME_DIR: no "bus" socket there either */
+  g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
+  g_unsetenv ("DBUS_STARTER_ADDRESS");
+  g_unsetenv ("DBUS_STARTER_BUS_TYPE");
+  g_unsetenv ("DISPLAY");
+}
+
+/* A variable that is set is used as it is, without asking any Secret Service. */
+static void
+test_lookup_environment (void)
+{
+  Wait wait = { 0 };
+
+  no_session_bus ();
+  g_setenv ("TRAINWATCH_DISCORD_WEBHOOK", " https://discord.com/api/webhooks/42/envTOKEN\n", TRUE);
+  lookup (TW_SECRET_DISCORD_WEBHOOK, &wait);
+  g_assert_no_error (wait.error);
+  g_assert_cmpstr (wait.value, ==, "https://discord.com/api/webhooks/42/envTOKEN");
+  g_assert_cmpuint (wait.source, ==, TW_SECRET_SOURCE_ENVIRONMENT);
+
+  g_setenv ("TRAINWATCH_DISCORD_WEBHOOK", "http://discord.com/api/webhooks/42/envTOKEN", TRUE);
+  lookup (TW_SECRET_DISCORD_WEBHOOK, &wait);
+  g_assert_null (wait.value);
+  g_assert_error (wait.error, TW_SECRETS_ERROR, TW_SECRETS_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (wait.error->message, "TRAINWATCH_DISCORD_WEBHOOK"));
+  g_assert_nonnull (strstr (wait.error->message, "https://"));
+  g_assert_null (strstr (wait.error->message, "envTOKEN"));
+
+  g_unsetenv ("TRAINWATCH_DISCORD_WEBHOOK");
+  wait_clear (&wait);
+}
+
+/* No session bus at all: every way in says so and names the variable to set. */
+static void
+test_no_session_bus (void)
+{
+  g_autoptr(GError) store_error = NULL;
+  g_autoptr(GError) clear_error = NULL;
+  Wait wait = { 0 };
+  TwSecretState *state;
+
+  no_session_bus ();
+  g_unsetenv ("TRAINWATCH_SMTP_PASSWORD");
+  g_unsetenv ("TRAINWATCH_SLACK_WEBHOOK");
+  g_setenv ("TRAINWATCH_DISCORD_WEBHOOK", "https://discord.com/api/webhooks/42/envTOKEN", TRUE);
+
+  lookup (TW_SECRET_SLACK_WEBHOOK, &wait);
+  g_assert_error (wait.error, TW_SECRETS_ERROR, TW_SECRETS_ERROR_NO_SERVICE);
+  g_assert_nonnull (strstr (wait.error->message, "No Secret Service"));
+  g_assert_nonnull (strstr (wait.error->message, "TRAINWATCH_SLACK_WEBHOOK"));
+
+  g_assert_false (tw_secrets_store_sync (TW_SECRET_SMTP_PASSWORD, "s3cr3t", NULL, &store_error));
+  g_assert_error (store_error, TW_SECRETS_ERROR, TW_SECRETS_ERROR_NO_SERVICE);
+  g_assert_nonnull (strstr (store_error->message, "TRAINWATCH_SMTP_PASSWORD"));
+  g_assert_false (tw_secrets_clear_sync (TW_SECRET_SLACK_WEBHOOK, NULL, NULL, &clear_error));
+  g_assert_error (clear_error, TW_SECRETS_ERROR, TW_SECRETS_ERROR_NO_SERVICE);
+
+  wait_clear (&wait);
+  tw_secrets_query_async (5000, NULL, query_cb, &wait);
+  while (!wait.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (wait.states->len, ==, TW_N_SECRET_KINDS);
+  for (guint i = 0; i < TW_N_SECRET_KINDS; i++)
+    {
+      state = g_ptr_array_index (wait.states, i);
+      g_assert_cmpuint (state->kind, ==, i);
+      g_assert_cmpuint (state->keyring, ==, TW_SECRET_KEYRING_UNKNOWN);
+      if (i == TW_SECRET_DISCORD_WEBHOOK)
+        {
+          /* the variable is there: the missing keyring does not matter */
+          g_assert_cmpuint (state->source, ==, TW_SECRET_SOURCE_ENVIRONMENT);
+          g_assert_null (state->error);
+          continue;
+        }
+      g_assert_cmpuint (state->source, ==, TW_SECRET_SOURCE_NONE);
+      g_assert_nonnull (strstr (state->error, "No Secret Service"));
+      g_assert_nonnull (strstr (state->error, tw_secret_kind_get_env_var (i)));
+    }
+
+  g_unsetenv ("TRAINWATCH_DISCORD_WEBHOOK");
+  wait_clear (&wait);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -351,6 +487,8 @@ main (int    argc,
   g_test_add_func ("/secrets/read/pipe", test_read_pipe);
   g_test_add_func ("/secrets/read/pipe-refused", test_read_pipe_refused);
   g_test_add_func ("/secrets/read/terminal", test_read_terminal);
+  g_test_add_func ("/secrets/lookup/environment", test_lookup_environment);
+  g_test_add_func ("/secrets/no-session-bus", test_no_session_bus);
 
   return g_test_run ();
 }
