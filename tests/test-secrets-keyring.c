@@ -506,8 +506,9 @@ test_round_trip (Fixture       *fx,
     g_assert_cmpint (result.status, ==, 0);
   }
 
-  /* as the daemon's channels get it (one lookup per process: a second one leaves
-   * libsecret holding the bus), and as another client of the keyring reads it */
+  /* as the daemon's channels get it (one lookup per process: after a second one,
+   * libsecret 0.20 holds on to the bus's connection), and as another client of the
+   * keyring reads them */
   lookup (TW_SECRET_SMTP_PASSWORD, 10000, &found);
   g_assert_no_error (found.error);
   g_assert_true (g_str_equal (found.value, PASSWORD));
