@@ -247,12 +247,15 @@ server_call (Server              *server,
 
 /* The notification server: KDE Plasma's Inhibited, dunst's paused. */
 
+/* The reply to a Get of the server's boolean property that @which follows; a server
+ * without it counts as not holding notifications. */
 static void
-get_inhibited_cb (GObject      *source,
-                  GAsyncResult *res,
-                  gpointer      user_data)
+finish_get_boolean (Call               *call,
+                    GObject            *source,
+                    GAsyncResult       *res,
+                    TwDndDesktopSource  which,
+                    const char         *missing)
 {
-  Call *call = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = call_finish (call, source, res, &error);
   g_autoptr(GVariant) value = NULL;
@@ -265,13 +268,21 @@ get_inhibited_cb (GObject      *source,
     {
       g_variant_get (reply, "(v)", &value);
       if (!unpack_boolean (value, &on))
-        g_debug ("The notification server's Inhibited is not a boolean");
+        g_debug ("%s is not a boolean", missing);
     }
   else
-    g_debug ("The notification server has no Inhibited property: %s", error->message);
+    g_debug ("The notification server has no %s: %s", missing, error->message);
 
-  set_source (call->server->dnd, TW_DND_DESKTOP_KDE, on);
+  set_source (call->server->dnd, which, on);
   call_done (call);
+}
+
+static void
+get_inhibited_cb (GObject      *source,
+                  GAsyncResult *res,
+                  gpointer      user_data)
+{
+  finish_get_boolean (user_data, source, res, TW_DND_DESKTOP_KDE, "KDE's Inhibited");
 }
 
 static void
@@ -279,26 +290,7 @@ get_paused_cb (GObject      *source,
                GAsyncResult *res,
                gpointer      user_data)
 {
-  Call *call = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = call_finish (call, source, res, &error);
-  g_autoptr(GVariant) value = NULL;
-  gboolean on = FALSE;
-
-  if (reply == NULL && error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  if (reply != NULL)
-    {
-      g_variant_get (reply, "(v)", &value);
-      if (!unpack_boolean (value, &on))
-        g_debug ("dunst's paused is not a boolean");
-    }
-  else
-    g_debug ("The notification server is not dunst: %s", error->message);
-
-  set_source (call->server->dnd, TW_DND_DESKTOP_DUNST, on);
-  call_done (call);
+  finish_get_boolean (user_data, source, res, TW_DND_DESKTOP_DUNST, "dunst's paused");
 }
 
 static void
