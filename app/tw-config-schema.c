@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tw-dnd-time.h"
+#include "tw-event.h"
 
 /* To add a setting, add a row to keys[] (and its group to groups[] if it is new),
  * read it with tw_config_get_*(), and describe it in docs/config.md; the tests check
@@ -19,6 +20,15 @@
 static const char * const level_choices[] = {
   "info", "success", "warning", "error", "critical", NULL,
 };
+
+static const char * const security_choices[] = {
+  "starttls", "tls", "none", NULL,
+};
+
+/* What email, Slack and Discord hear about by default: what needs the user, and the
+ * end of a run. Milestones and the rest stay on the desktop. */
+#define FORWARD_EVENTS "run-completed, run-failed, out-of-memory, nan-detected, " \
+                       "loss-diverging, stalled, run-stopped, rule-matched, message"
 
 static const TwConfigGroup groups[] = {
   {
@@ -43,6 +53,24 @@ static const TwConfigGroup groups[] = {
     .name = "history",
     .doc = N_("The journal of events that the jobs window shows: history.jsonl in "
               "$XDG_STATE_HOME/trainwatch."),
+  },
+  {
+    .name = "email",
+    .doc = N_("Forwarding to email. The password is kept in the keyring (“trainwatch "
+              "secret set email”), or in the environment variable TRAINWATCH_SMTP_PASSWORD; "
+              "never in this file."),
+  },
+  {
+    .name = "slack",
+    .doc = N_("Forwarding to a Slack channel through an incoming webhook. The webhook’s "
+              "address is kept in the keyring (“trainwatch secret set slack”), or in the "
+              "environment variable TRAINWATCH_SLACK_WEBHOOK; never in this file."),
+  },
+  {
+    .name = "discord",
+    .doc = N_("Forwarding to a Discord channel through a webhook. The webhook’s address "
+              "is kept in the keyring (“trainwatch secret set discord”), or in the "
+              "environment variable TRAINWATCH_DISCORD_WEBHOOK; never in this file."),
   },
   {
     .name = "network",
@@ -129,6 +157,16 @@ static const TwConfigKey keys[] = {
               "Dock, KDE Plasma), and only when Trainwatch is pinned there."),
   },
   {
+    .group = "desktop",
+    .key = "events",
+    .type = TW_CONFIG_TYPE_EVENT_KINDS,
+    .default_value = "run-started, progress, epoch-completed, checkpoint-saved, "
+                     "evaluation-completed, new-best, run-completed, run-failed, "
+                     "out-of-memory, nan-detected, loss-diverging, stalled, resumed, "
+                     "run-stopped, rule-matched, message",
+    .doc = N_("Which kinds of event are shown on the desktop, separated by commas."),
+  },
+  {
     .group = "notifications",
     .key = "follow-desktop",
     .type = TW_CONFIG_TYPE_BOOLEAN,
@@ -183,6 +221,138 @@ static const TwConfigKey keys[] = {
               "ones are deleted. With 0, rotating discards the older events."),
   },
   {
+    .group = "email",
+    .key = "enabled",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "true",
+    .doc = N_("Whether to forward by email once a server and a recipient are set."),
+  },
+  {
+    .group = "email",
+    .key = "server",
+    .type = TW_CONFIG_TYPE_HOST,
+    .default_value = "",
+    .doc = N_("The mail server that sends for you (SMTP), such as smtp.example.org. "
+              "Empty: no email."),
+  },
+  {
+    .group = "email",
+    .key = "port",
+    .type = TW_CONFIG_TYPE_INT,
+    .default_value = "0",
+    .min = 0,
+    .max = 65535,
+    .doc = N_("The mail server’s port. 0: the usual one for the security chosen (587 "
+              "for starttls, 465 for tls, 25 for none)."),
+  },
+  {
+    .group = "email",
+    .key = "security",
+    .type = TW_CONFIG_TYPE_ENUM,
+    .default_value = "starttls",
+    .choices = security_choices,
+    .doc = N_("How the connection to the mail server is protected: starttls (the "
+              "connection switches to TLS before anything is sent; refused if the server "
+              "cannot), tls (TLS from the start), or none (nothing is encrypted; only for "
+              "a server on this computer or network)."),
+  },
+  {
+    .group = "email",
+    .key = "user",
+    .type = TW_CONFIG_TYPE_STRING,
+    .default_value = "",
+    .doc = N_("The user name to log in to the mail server with. Empty: no login."),
+  },
+  {
+    .group = "email",
+    .key = "from",
+    .type = TW_CONFIG_TYPE_MAIL_ADDRESS,
+    .default_value = "",
+    .doc = N_("The sender’s address. Empty: the user name if it is an address, else the "
+              "first recipient."),
+  },
+  {
+    .group = "email",
+    .key = "to",
+    .type = TW_CONFIG_TYPE_MAIL_ADDRESSES,
+    .default_value = "",
+    .doc = N_("Who gets the messages: one or more addresses, separated by commas."),
+  },
+  {
+    .group = "email",
+    .key = "events",
+    .type = TW_CONFIG_TYPE_EVENT_KINDS,
+    .default_value = FORWARD_EVENTS,
+    .doc = N_("Which kinds of event are sent by email, separated by commas."),
+  },
+  {
+    .group = "email",
+    .key = "min-interval-seconds",
+    .type = TW_CONFIG_TYPE_INT,
+    .default_value = "60",
+    .min = 0,
+    .max = 86400,
+    .doc = N_("The least time between two messages. Events that come meanwhile are "
+              "gathered into the next message."),
+  },
+  {
+    .group = "slack",
+    .key = "enabled",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "true",
+    .doc = N_("Whether to forward to Slack once its webhook is set."),
+  },
+  {
+    .group = "slack",
+    .key = "events",
+    .type = TW_CONFIG_TYPE_EVENT_KINDS,
+    .default_value = FORWARD_EVENTS,
+    .doc = N_("Which kinds of event are sent to Slack, separated by commas."),
+  },
+  {
+    .group = "slack",
+    .key = "min-interval-seconds",
+    .type = TW_CONFIG_TYPE_INT,
+    .default_value = "1",
+    .min = 0,
+    .max = 86400,
+    .doc = N_("The least time between two messages (Slack takes one a second). Events "
+              "that come meanwhile are gathered into the next message."),
+  },
+  {
+    .group = "discord",
+    .key = "enabled",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "true",
+    .doc = N_("Whether to forward to Discord once its webhook is set."),
+  },
+  {
+    .group = "discord",
+    .key = "events",
+    .type = TW_CONFIG_TYPE_EVENT_KINDS,
+    .default_value = FORWARD_EVENTS,
+    .doc = N_("Which kinds of event are sent to Discord, separated by commas."),
+  },
+  {
+    .group = "discord",
+    .key = "edit-in-place",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "true",
+    .doc = N_("Whether a run has one message that is edited as it progresses. Events "
+              "that need you (a failure, a stall) and the end of the run still come as "
+              "a new message, so that Discord tells you of them."),
+  },
+  {
+    .group = "discord",
+    .key = "min-interval-seconds",
+    .type = TW_CONFIG_TYPE_INT,
+    .default_value = "2",
+    .min = 0,
+    .max = 86400,
+    .doc = N_("The least time between two messages. Events that come meanwhile are "
+              "gathered into the next message."),
+  },
+  {
     .group = "network",
     .key = "ca-file",
     .type = TW_CONFIG_TYPE_STRING,
@@ -192,6 +362,17 @@ static const TwConfigKey keys[] = {
               "its own or a proxy that inspects TLS. A leading ~ is your home folder. "
               "Empty: the system’s authorities. The environment variable "
               "TRAINWATCH_CA_FILE, when set, wins over it."),
+  },
+  {
+    .group = "network",
+    .key = "retry-hours",
+    .type = TW_CONFIG_TYPE_INT,
+    .default_value = "24",
+    .min = 1,
+    .max = 720,
+    .doc = N_("For how many hours a message that could not be sent (no network, a "
+              "server down) is tried again, less and less often, before it is given up "
+              "and marked failed in the history."),
   },
 };
 
@@ -312,6 +493,176 @@ is_one_line_text (const char *text)
     }
 
   return TRUE;
+}
+
+/**
+ * tw_config_parse_event_kinds:
+ * @text: event kind names (tw_event_kind_to_string()) separated by commas, or nothing
+ * @ok: (out) (optional): whether @text was valid
+ *
+ * Returns: a bit (1 << kind) for each kind named; 0 for an empty or invalid @text
+ */
+guint32
+tw_config_parse_event_kinds (const char *text,
+                             gboolean   *ok)
+{
+  g_auto(GStrv) names = NULL;
+  guint32 kinds = 0;
+
+  G_STATIC_ASSERT (TW_N_EVENT_KINDS <= 32);
+
+  if (ok != NULL)
+    *ok = FALSE;
+  g_return_val_if_fail (text != NULL, 0);
+
+  names = g_strsplit (text, ",", -1);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      TwEventKind kind;
+
+      g_strstrip (names[i]);
+      if (*names[i] == '\0' && names[1] == NULL)
+        break;  /* an empty list */
+      if (!tw_event_kind_from_string (names[i], &kind))
+        return 0;
+      kinds |= 1u << kind;
+    }
+
+  if (ok != NULL)
+    *ok = TRUE;
+  return kinds;
+}
+
+static char *
+dup_event_kinds (guint32 kinds)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint kind = 0; kind < TW_N_EVENT_KINDS; kind++)
+    {
+      if ((kinds & (1u << kind)) == 0)
+        continue;
+      if (out->len > 0)
+        g_string_append (out, ", ");
+      g_string_append (out, tw_event_kind_to_string (kind));
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * tw_config_is_host_name:
+ * @text: a host as a person wrote it
+ *
+ * Returns: whether @text is a DNS name (letters, digits, hyphens and dots, labels of
+ *   at most 63 bytes), an IPv4 address, or an IPv6 address (with or without brackets)
+ */
+gboolean
+tw_config_is_host_name (const char *text)
+{
+  gsize len;
+  gsize label = 0;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  len = strlen (text);
+  if (len >= 2 && text[0] == '[' && text[len - 1] == ']')
+    {
+      g_autofree char *inner = g_strndup (text + 1, len - 2);
+
+      return g_hostname_is_ip_address (inner) && strchr (inner, ':') != NULL;
+    }
+  if (g_hostname_is_ip_address (text))
+    return TRUE;
+  if (len == 0 || len > 253 || text[0] == '.' || text[0] == '-')
+    return FALSE;
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '.')
+        {
+          if (label == 0 || p[-1] == '-')
+            return FALSE;
+          label = 0;
+        }
+      else if (g_ascii_isalnum (*p) || *p == '-' || *p == '_')
+        {
+          if (++label > 63)
+            return FALSE;
+        }
+      else
+        {
+          return FALSE;
+        }
+    }
+
+  return text[len - 1] != '-';
+}
+
+/**
+ * tw_config_is_mail_address:
+ * @text: a mail address as a person wrote it, without a display name
+ *
+ * Returns: whether @text is `local@domain`, where the local part is printable
+ *   ASCII without spaces, quotes, angle brackets, commas or semicolons, and the
+ *   domain passes tw_config_is_host_name() and has a dot (or is an address literal)
+ */
+gboolean
+tw_config_is_mail_address (const char *text)
+{
+  const char *at;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  at = strrchr (text, '@');
+  if (at == NULL || at == text || at - text > 64)
+    return FALSE;
+  for (const char *p = text; p < at; p++)
+    {
+      if (*p <= ' ' || *p >= 0x7f || strchr ("\"<>(),;:@[]\\", *p) != NULL)
+        return FALSE;
+    }
+  if (text[0] == '.' || at[-1] == '.' || strstr (text, "..") != NULL)
+    return FALSE;
+  if (at[1] == '[')
+    {
+      gsize len = strlen (at + 1);
+      g_autofree char *inner = len >= 2 && at[len] == ']' ? g_strndup (at + 2, len - 2) : NULL;
+
+      return inner != NULL && g_hostname_is_ip_address (inner);
+    }
+
+  return tw_config_is_host_name (at + 1) && strchr (at + 1, '.') != NULL
+         && !g_hostname_is_ip_address (at + 1);
+}
+
+static gboolean
+is_mail_address_list (const char *text)
+{
+  g_auto(GStrv) addresses = g_strsplit (text, ",", -1);
+
+  if (*text == '\0')
+    return TRUE;
+  for (guint i = 0; addresses[i] != NULL; i++)
+    {
+      if (!tw_config_is_mail_address (g_strstrip (addresses[i])))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static char *
+dup_mail_address_list (const char *text)
+{
+  g_auto(GStrv) addresses = g_strsplit (text, ",", -1);
+
+  if (*text == '\0')
+    return g_strdup ("");
+  for (guint i = 0; addresses[i] != NULL; i++)
+    g_strstrip (addresses[i]);
+
+  return g_strjoinv (", ", addresses);
 }
 
 /* The index of @group's @key in @table, or -1. */
@@ -572,6 +923,35 @@ tw_config_key_parse (const TwConfigKey *key,
       }
       break;
 
+    case TW_CONFIG_TYPE_EVENT_KINDS:
+      {
+        gboolean ok;
+
+        value.kinds = tw_config_parse_event_kinds (text, &ok);
+        if (!ok)
+          return FALSE;
+        value.string = text;
+      }
+      break;
+
+    case TW_CONFIG_TYPE_HOST:
+      if (*text != '\0' && !tw_config_is_host_name (text))
+        return FALSE;
+      value.string = text;
+      break;
+
+    case TW_CONFIG_TYPE_MAIL_ADDRESS:
+      if (*text != '\0' && !tw_config_is_mail_address (text))
+        return FALSE;
+      value.string = text;
+      break;
+
+    case TW_CONFIG_TYPE_MAIL_ADDRESSES:
+      if (!is_mail_address_list (text))
+        return FALSE;
+      value.string = text;
+      break;
+
     default:
       g_assert_not_reached ();
     }
@@ -619,7 +999,13 @@ tw_config_key_dup_normalized (const TwConfigKey *key,
       return g_strdup (value.string);
     case TW_CONFIG_TYPE_STRING:
     case TW_CONFIG_TYPE_REGEX:
+    case TW_CONFIG_TYPE_HOST:
+    case TW_CONFIG_TYPE_MAIL_ADDRESS:
       return g_steal_pointer (&stripped);
+    case TW_CONFIG_TYPE_EVENT_KINDS:
+      return dup_event_kinds (value.kinds);
+    case TW_CONFIG_TYPE_MAIL_ADDRESSES:
+      return dup_mail_address_list (stripped);
     case TW_CONFIG_TYPE_TIME_RANGES:
       {
         g_autoptr(TwQuietHours) ranges = tw_quiet_hours_parse (stripped, NULL);
@@ -669,6 +1055,20 @@ tw_config_key_dup_allowed (const TwConfigKey *key)
     case TW_CONFIG_TYPE_TIME_RANGES:
       /* Translators: the values a setting accepts; keep 22:00-07:30 as is */
       return g_strdup (_("ranges of time such as 22:00-07:30, separated by commas, or nothing"));
+    case TW_CONFIG_TYPE_EVENT_KINDS:
+      choices = dup_event_kinds ((1u << TW_N_EVENT_KINDS) - 1);
+      /* Translators: the values a setting accepts; %s is a list of words written
+       * as is in the file, such as “run-started, progress” */
+      return g_strdup_printf (_("some of %s, separated by commas, or nothing"), choices);
+    case TW_CONFIG_TYPE_HOST:
+      /* Translators: the values a setting accepts */
+      return g_strdup (_("a host name or IP address, or nothing"));
+    case TW_CONFIG_TYPE_MAIL_ADDRESS:
+      /* Translators: the values a setting accepts */
+      return g_strdup (_("a mail address such as ada@example.org, or nothing"));
+    case TW_CONFIG_TYPE_MAIL_ADDRESSES:
+      /* Translators: the values a setting accepts */
+      return g_strdup (_("mail addresses separated by commas, or nothing"));
     default:
       g_assert_not_reached ();
     }

@@ -15,6 +15,10 @@ typedef enum
   TW_CONFIG_TYPE_STRING,
   TW_CONFIG_TYPE_REGEX,
   TW_CONFIG_TYPE_TIME_RANGES,   /* "22:00-07:30, 12:00-13:00" (tw-dnd-time.h); may be empty */
+  TW_CONFIG_TYPE_EVENT_KINDS,   /* "run-failed, stalled": names of tw_event_kind_to_string(); may be empty */
+  TW_CONFIG_TYPE_HOST,          /* a host name or IP address; may be empty */
+  TW_CONFIG_TYPE_MAIL_ADDRESS,  /* one address, user@example.org; may be empty */
+  TW_CONFIG_TYPE_MAIL_ADDRESSES,/* addresses separated by commas; may be empty */
 } TwConfigType;
 
 typedef struct
@@ -50,6 +54,7 @@ typedef struct
 {
   gboolean    boolean;  /* TW_CONFIG_TYPE_BOOLEAN */
   int         integer;  /* TW_CONFIG_TYPE_INT; TW_CONFIG_TYPE_ENUM: index into choices */
+  guint32     kinds;    /* TW_CONFIG_TYPE_EVENT_KINDS: a bit (1 << TwEventKind) for each kind */
   const char *string;   /* TW_CONFIG_TYPE_ENUM: the canonical choice (static);
                          * TW_CONFIG_TYPE_STRING, TW_CONFIG_TYPE_REGEX,
                          * TW_CONFIG_TYPE_TIME_RANGES: the text passed in (borrowed) */
@@ -67,6 +72,11 @@ int                  tw_config_schema_find_section_key (const char         *kind
                                                         const char         *key);
 const TwConfigSection *tw_config_schema_parse_section  (const char         *group,
                                                         const char        **out_name);
+
+guint32              tw_config_parse_event_kinds       (const char         *text,
+                                                        gboolean           *ok);
+gboolean             tw_config_is_host_name            (const char         *text);
+gboolean             tw_config_is_mail_address         (const char         *text);
 
 gboolean             tw_config_key_parse               (const TwConfigKey  *key,
                                                         const char         *text,

@@ -1408,10 +1408,36 @@ tw_config_get_string (TwConfig   *self,
 
   value = lookup_checked (self, G_STRFUNC, group, key,
                           TYPE_BIT (TW_CONFIG_TYPE_STRING) | TYPE_BIT (TW_CONFIG_TYPE_REGEX)
-                          | TYPE_BIT (TW_CONFIG_TYPE_ENUM) | TYPE_BIT (TW_CONFIG_TYPE_TIME_RANGES),
+                          | TYPE_BIT (TW_CONFIG_TYPE_ENUM) | TYPE_BIT (TW_CONFIG_TYPE_TIME_RANGES)
+                          | TYPE_BIT (TW_CONFIG_TYPE_EVENT_KINDS) | TYPE_BIT (TW_CONFIG_TYPE_HOST)
+                          | TYPE_BIT (TW_CONFIG_TYPE_MAIL_ADDRESS)
+                          | TYPE_BIT (TW_CONFIG_TYPE_MAIL_ADDRESSES),
                           NULL);
 
   return value != NULL ? value->string : NULL;
+}
+
+/**
+ * tw_config_get_event_kinds:
+ * @self: a #TwConfig
+ * @group: a group of the schema
+ * @key: a key of @group whose type is a list of event kinds
+ *
+ * Returns: a bit (1 << #TwEventKind) for each kind the key names, or for its
+ *   default if the file does not set it validly
+ */
+guint32
+tw_config_get_event_kinds (TwConfig   *self,
+                           const char *group,
+                           const char *key)
+{
+  const Value *value;
+
+  g_return_val_if_fail (TW_IS_CONFIG (self), 0);
+
+  value = lookup_checked (self, G_STRFUNC, group, key, TYPE_BIT (TW_CONFIG_TYPE_EVENT_KINDS), NULL);
+
+  return value != NULL ? tw_config_parse_event_kinds (value->string, NULL) : 0;
 }
 
 /**
@@ -1452,6 +1478,10 @@ tw_config_dup_value (TwConfig   *self,
     case TW_CONFIG_TYPE_STRING:
     case TW_CONFIG_TYPE_REGEX:
     case TW_CONFIG_TYPE_TIME_RANGES:
+    case TW_CONFIG_TYPE_EVENT_KINDS:
+    case TW_CONFIG_TYPE_HOST:
+    case TW_CONFIG_TYPE_MAIL_ADDRESS:
+    case TW_CONFIG_TYPE_MAIL_ADDRESSES:
       return g_strdup (value->string);
     default:
       g_assert_not_reached ();

@@ -56,6 +56,9 @@ int         tw_config_get_int           (TwConfig    *self,
 const char *tw_config_get_string        (TwConfig    *self,
                                          const char  *group,
                                          const char  *key);
+guint32     tw_config_get_event_kinds   (TwConfig    *self,
+                                         const char  *group,
+                                         const char  *key);
 char       *tw_config_dup_value         (TwConfig    *self,
                                          const char  *group,
                                          const char  *key);

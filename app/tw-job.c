@@ -45,6 +45,7 @@ struct _TwJob
   TwEvent *last_event;
   guint    n_events;
   gint64   snoozed_until;   /* µs since the epoch; 0 when not snoozed */
+  gint64   started;         /* µs since the epoch: its run-started event, or when first seen */
 
   TwRunState        *run;
   TwSourceFile      *source;
@@ -472,6 +473,7 @@ tw_job_new (const char *name,
   self->name = g_strdup (name);
   self->log_path = g_strdup (log_path);
   self->run = tw_run_state_new (name);
+  self->started = g_get_real_time ();
 
   return self;
 }
@@ -534,6 +536,8 @@ tw_job_record_event (TwJob   *self,
 
   g_set_object (&self->last_event, event);
   self->n_events++;
+  if (tw_event_get_kind (event) == TW_EVENT_RUN_STARTED && tw_event_get_time (event) > 0)
+    self->started = tw_event_get_time (event);
 }
 
 /**
@@ -684,7 +688,8 @@ add_last_lines (TwJob       *self,
  * @self: a #TwJob
  * @builder: a #JsonBuilder where a value may be added
  *
- * Adds the run as one object: `name`, `log`, `events`, `snoozed_until`,
+ * Adds the run as one object: `name`, `log`, `events`, `snoozed_until`, `started`
+ * (its run-started event, or when Trainwatch first saw it),
  * `last_event`, the run's state, `source` (the followed log) and
  * `status_files` (each followed status file's `path`, `state` and `error`).
  */
@@ -712,6 +717,7 @@ tw_job_add_json (TwJob       *self,
       json_builder_set_member_name (builder, "snoozed_until");
       json_builder_add_null_value (builder);
     }
+  add_time_member (builder, "started", self->started);
   json_builder_set_member_name (builder, "last_event");
   if (self->last_event != NULL)
     json_builder_add_value (builder, tw_event_to_json_node (self->last_event));

@@ -12,6 +12,7 @@
 
 #include "tw-config.h"
 #include "tw-config-schema.h"
+#include "tw-event.h"
 #include "tw-test-util.h"
 
 /* Messages the config logged with g_message(), captured so tests can count them. */
@@ -1549,6 +1550,78 @@ test_schema_valid (void)
     }
 }
 
+/* The value types of forwarding: event kinds, hosts and mail addresses. */
+static void
+test_schema_forwarding_types (void)
+{
+  static const struct { const char *text; gboolean valid; } hosts[] = {
+    { "smtp.example.org", TRUE }, { "localhost", TRUE }, { "127.0.0.1", TRUE },
+    { "[::1]", TRUE }, { "::1", TRUE }, { "mail-1.example.org", TRUE },
+    { "", FALSE }, { "smtp .example.org", FALSE }, { "-a.example.org", FALSE },
+    { "a..b", FALSE }, { "a.b-", FALSE }, { "smtp.example.org:587", FALSE },
+    { "smtp.example.org\r\nRCPT", FALSE }, { "[127.0.0.1]", FALSE },
+  };
+  static const struct { const char *text; gboolean valid; } addresses[] = {
+    { "ada@example.org", TRUE }, { "a.b+runs@mail.example.co.uk", TRUE },
+    { "ada@[127.0.0.1]", TRUE }, { "ada", FALSE }, { "@example.org", FALSE },
+    { "ada@", FALSE }, { "ada@localhost", FALSE }, { "a da@example.org", FALSE },
+    { "<ada@example.org>", FALSE }, { "ada@example.org\r\nBcc: x@y.org", FALSE },
+    { "a..b@example.org", FALSE }, { ".a@example.org", FALSE }, { "a,b@example.org", FALSE },
+    { "ada@127.0.0.1", FALSE },
+  };
+  const TwConfigKey *keys;
+  guint n_keys;
+  gboolean ok = FALSE;
+  guint32 kinds;
+
+  for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      g_test_message ("host “%s”", hosts[i].text);
+      g_assert_cmpint (tw_config_is_host_name (hosts[i].text), ==, hosts[i].valid);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (addresses); i++)
+    {
+      g_test_message ("address “%s”", addresses[i].text);
+      g_assert_cmpint (tw_config_is_mail_address (addresses[i].text), ==, addresses[i].valid);
+    }
+
+  kinds = tw_config_parse_event_kinds ("run-failed,  stalled ,test", &ok);
+  g_assert_true (ok);
+  g_assert_cmphex (kinds, ==, (1u << TW_EVENT_RUN_FAILED) | (1u << TW_EVENT_STALLED) | (1u << TW_EVENT_TEST));
+  g_assert_cmphex (tw_config_parse_event_kinds ("", &ok), ==, 0);
+  g_assert_true (ok);
+  g_assert_cmphex (tw_config_parse_event_kinds ("run-failed, exploded", &ok), ==, 0);
+  g_assert_false (ok);
+  tw_config_parse_event_kinds ("run-failed,,stalled", &ok);
+  g_assert_false (ok);
+
+  /* the file gets a normal form: kinds in their order, addresses ", "-separated */
+  keys = tw_config_schema_get_keys (&n_keys);
+  for (guint i = 0; i < n_keys; i++)
+    {
+      g_autofree char *normal = NULL;
+
+      if (g_str_equal (keys[i].group, "slack") && g_str_equal (keys[i].key, "events"))
+        {
+          normal = tw_config_key_dup_normalized (&keys[i], " stalled,run-failed ");
+          g_assert_cmpstr (normal, ==, "run-failed, stalled");
+        }
+      else if (g_str_equal (keys[i].group, "email") && g_str_equal (keys[i].key, "to"))
+        {
+          normal = tw_config_key_dup_normalized (&keys[i], "a@example.org ,b@example.org");
+          g_assert_cmpstr (normal, ==, "a@example.org, b@example.org");
+          g_assert_null (tw_config_key_dup_normalized (&keys[i], "a@example.org; b@example.org"));
+          normal = tw_config_key_dup_normalized (&keys[i], "");
+          g_assert_cmpstr (normal, ==, "");
+        }
+      else if (g_str_equal (keys[i].group, "email") && g_str_equal (keys[i].key, "port"))
+        {
+          g_assert_null (tw_config_key_dup_normalized (&keys[i], "65536"));
+          g_assert_null (tw_config_key_dup_normalized (&keys[i], "58x"));
+        }
+    }
+}
+
 static void
 test_schema_documented (void)
 {
@@ -1861,6 +1934,7 @@ main (int   argc,
 
   g_test_add_func ("/config/schema/valid", test_schema_valid);
   g_test_add_func ("/config/schema/documented", test_schema_documented);
+  g_test_add_func ("/config/schema/forwarding-types", test_schema_forwarding_types);
 
   result = g_test_run ();
 
