@@ -19,6 +19,7 @@
 
 #include "tw-command.h"
 #include "tw-config.h"
+#include "tw-control.h"
 #include "tw-demo.h"
 #include "tw-desktop-channel.h"
 #include "tw-dnd.h"
@@ -66,6 +67,7 @@ struct _TwApplication
   TwInotify        *inotify;        /* one instance for every followed file */
   GQueue            recent;         /* of TwEvent, oldest first */
   TwOverview       *overview;       /* the state the tray and the dock show */
+  TwControl        *control;        /* the D-Bus API of the preferences window */
   TwLauncher       *launcher;       /* nullable: the dock's entry */
   TwTrayMenu       *tray_menu;      /* exported while registered */
   TwTraySpawn      *tray_spawn;     /* starts trainwatch-tray when a panel shows it */
@@ -137,6 +139,8 @@ queue_refresh (TwApplication *self)
 {
   if (self->tray_menu != NULL)
     tw_tray_menu_queue_update (self->tray_menu);
+  if (self->control != NULL)
+    tw_control_queue_changed (self->control);
 }
 
 static void
@@ -710,6 +714,43 @@ status_secrets_cb (GObject      *source,
   pending_status_free (pending);
 }
 
+static void
+control_status_secrets_cb (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GPtrArray) secrets = tw_secrets_query_finish (result);
+  TwApplication *self = g_object_get_data (G_OBJECT (invocation), "tw-application");
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  if (secrets == NULL || self == NULL || self->router == NULL)
+    {
+      g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+                                                     _("Trainwatch is stopping."));
+      return;
+    }
+
+  builder = json_builder_new ();
+  add_status_json (self, builder, secrets);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", json));
+}
+
+static gboolean
+control_get_status_cb (TwControl             *control,
+                       GDBusMethodInvocation *invocation,
+                       TwApplication         *self)
+{
+  g_object_set_data_full (G_OBJECT (invocation), "tw-application", g_object_ref (self), g_object_unref);
+  tw_secrets_query_async (TW_SECRETS_STATUS_TIMEOUT_MS, self->cancellable, control_status_secrets_cb,
+                          g_object_ref (invocation));
+  return TRUE;
+}
+
 /* Answers once the Secret Service has said which secrets it holds, or after
  * TW_SECRETS_STATUS_TIMEOUT_MS: the main loop goes on meanwhile. */
 static int
@@ -1201,6 +1242,9 @@ tw_application_shutdown (GApplication *application)
     tw_launcher_clear (self->launcher);
   g_clear_object (&self->launcher);
   g_clear_object (&self->overview);
+  if (self->control != NULL)
+    g_signal_handlers_disconnect_by_data (self->control, self);
+  g_clear_object (&self->control);
   g_clear_object (&self->router);
   g_clear_object (&self->desktop);
   g_clear_object (&self->inotify);
@@ -1224,7 +1268,15 @@ tw_application_dbus_register (GApplication     *application,
 
   if (self->tray_menu == NULL)
     self->tray_menu = tw_tray_menu_new (self->jobs, &self->recent);
-  return tw_tray_menu_export (self->tray_menu, connection, error);
+  if (!tw_tray_menu_export (self->tray_menu, connection, error))
+    return FALSE;
+
+  if (self->control == NULL)
+    {
+      self->control = tw_control_new ();
+      g_signal_connect (self->control, "get-status", G_CALLBACK (control_get_status_cb), self);
+    }
+  return tw_control_export (self->control, connection, object_path, error);
 }
 
 static void
@@ -1236,6 +1288,8 @@ tw_application_dbus_unregister (GApplication    *application,
 
   if (self->tray_menu != NULL)
     tw_tray_menu_unexport (self->tray_menu);
+  if (self->control != NULL)
+    tw_control_unexport (self->control);
 
   G_APPLICATION_CLASS (tw_application_parent_class)->dbus_unregister (application, connection, object_path);
 }

@@ -894,6 +894,59 @@ test_inspect_errors (void)
   g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 2);
 }
 
+static void
+changed_cb (GDBusConnection *connection,
+            const char      *sender,
+            const char      *path,
+            const char      *interface,
+            const char      *signal,
+            GVariant        *parameters,
+            gpointer         user_data)
+{
+  guint *n_changed = user_data;
+
+  (*n_changed)++;
+}
+
+/* The preferences window's D-Bus API: the status as `status --json` has it, and a
+ * Changed signal when it changes. */
+static void
+test_control_status (Fixture       *fx,
+                     gconstpointer  data)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *json = NULL;
+  guint n_changed = 0;
+  guint subscription;
+
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
+  subscription = g_dbus_connection_signal_subscribe (fx->connection, NULL,
+                                                     "io.github.trainwatch.Trainwatch.Control", "Changed",
+                                                     "/io/github/trainwatch/Trainwatch/Daemon", NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE, changed_cb, &n_changed, NULL);
+
+  g_free (tw_test_run_trainwatch_ok (fx->env, "send", "--job", "resnet50", "Checkpoint kept", NULL));
+  reply = g_dbus_connection_call_sync (fx->connection, "io.github.trainwatch.Trainwatch.Daemon",
+                                       "/io/github/trainwatch/Trainwatch/Daemon",
+                                       "io.github.trainwatch.Trainwatch.Control", "GetStatus", NULL,
+                                       G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, 20000, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&s)", &json);
+  status = json_from_string (json, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (status), "running"));
+  g_assert_nonnull (tw_test_status_find_job (status, "resnet50"));
+  g_assert_nonnull (tw_test_status_find_event (status, "Checkpoint kept"));
+
+  /* the event changed the status; the signal may come before or after the reply */
+  while (n_changed == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_dbus_connection_signal_unsubscribe (fx->connection, subscription);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -908,6 +961,7 @@ main (int    argc,
   g_test_add_func ("/daemon/inspect/errors", test_inspect_errors);
   g_test_add ("/daemon/start-send-status-quit", Fixture, caps, fixture_setup, test_start_send_status_quit,
               fixture_teardown);
+  g_test_add ("/daemon/control-status", Fixture, caps, fixture_setup, test_control_status, fixture_teardown);
   g_test_add ("/daemon/same-job-replaced", Fixture, caps, fixture_setup, test_same_job_replaced,
               fixture_teardown);
   g_test_add ("/daemon/action-snooze", Fixture, caps, fixture_setup, test_action_snooze, fixture_teardown);
