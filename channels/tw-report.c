@@ -458,7 +458,7 @@ tw_report_to_json (TwReport *self)
       json_builder_end_array (builder);
 
       json_builder_set_member_name (builder, "failure");
-      if (self->failure_kind == NULL)
+      if (self->failure_kind == NULL && self->exception == NULL && self->failure_message == NULL)
         {
           json_builder_add_null_value (builder);
         }
