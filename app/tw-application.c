@@ -370,6 +370,7 @@ apply_config (TwApplication *self)
   tw_router_set_channel_enabled (self->router, "desktop",
                                  tw_config_get_boolean (self->config, "desktop", "enabled"));
   tw_router_set_min_level (self->router, "desktop", config_level (self, "desktop", "min-level"));
+  tw_router_set_kinds (self->router, "desktop", tw_config_get_event_kinds (self->config, "desktop", "events"));
   tw_desktop_channel_set_sound (self->desktop, tw_config_get_boolean (self->config, "desktop", "sound"));
   tw_desktop_channel_set_snooze_minutes (self->desktop, snooze_minutes);
   if (self->launcher != NULL)

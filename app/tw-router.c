@@ -33,6 +33,7 @@ typedef struct
   TwChannel *channel;
   gboolean   enabled;
   TwLevel    min_level;
+  guint32    kinds;       /* a bit (1 << kind) for each kind it hears */
   gboolean   hold_during_dnd;
   TwHeld    *held;        /* nullable: nothing counted */
 } Route;
@@ -82,6 +83,10 @@ skip_reason (Route   *route,
 
   if (!route->enabled)
     return "switched off";
+  /* a test is asked for by name: no list keeps it out */
+  if (tw_event_get_kind (event) != TW_EVENT_TEST &&
+      (route->kinds & (1u << tw_event_get_kind (event))) == 0)
+    return "not among its kinds of event";
   if (level < route->min_level)
     return "below the minimum level";
   if (job != NULL && level < TW_LEVEL_ERROR &&
@@ -175,6 +180,7 @@ tw_router_add_channel (TwRouter  *self,
   route.channel = channel;
   route.enabled = TRUE;
   route.min_level = TW_LEVEL_INFO;
+  route.kinds = (1u << TW_N_EVENT_KINDS) - 1;
   route.hold_during_dnd = g_str_equal (tw_channel_get_id (channel), "desktop");
   g_array_append_val (self->routes, route);
   g_ptr_array_add (self->channels, g_object_ref (channel));
@@ -322,6 +328,29 @@ tw_router_route (TwRouter *self,
     g_signal_emit (self, signals[HELD_CHANGED], 0);
 
   return g_steal_pointer (&delivered);
+}
+
+/**
+ * tw_router_set_kinds:
+ * @self: a #TwRouter
+ * @id: a channel id
+ * @kinds: a bit (1 << #TwEventKind) for each kind of event the channel hears
+ *
+ * Sets which kinds of event a channel hears (all, at first). Test events
+ * reach every channel that is switched on, whatever @kinds says.
+ */
+void
+tw_router_set_kinds (TwRouter   *self,
+                     const char *id,
+                     guint32     kinds)
+{
+  Route *route;
+
+  g_return_if_fail (TW_IS_ROUTER (self));
+
+  route = find_route (self, id);
+  g_return_if_fail (route != NULL);
+  route->kinds = kinds;
 }
 
 /**

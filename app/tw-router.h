@@ -26,6 +26,9 @@ void       tw_router_set_channel_enabled (TwRouter  *self,
 void       tw_router_set_min_level      (TwRouter   *self,
                                          const char *id,
                                          TwLevel     level);
+void       tw_router_set_kinds          (TwRouter   *self,
+                                         const char *id,
+                                         guint32     kinds);
 GPtrArray *tw_router_route              (TwRouter   *self,
                                          TwEvent    *event,
                                          TwJob      *job,

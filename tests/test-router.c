@@ -132,6 +132,36 @@ test_switched_off (Fixture       *fx,
   g_assert_cmpuint (fx->slack->received->len, ==, 1);
 }
 
+/* Each channel hears the kinds of event its list names; tests reach all. */
+static void
+test_kinds (Fixture       *fx,
+            gconstpointer  data)
+{
+  static const TwEventKind kinds[] = { TW_EVENT_PROGRESS, TW_EVENT_RUN_FAILED, TW_EVENT_TEST };
+  static const guint n_slack[] = { 0, 1, 2 };
+  static const guint n_desktop[] = { 1, 1, 2 };
+
+  tw_router_set_kinds (fx->router, "slack", 1u << TW_EVENT_RUN_FAILED);
+  tw_router_set_kinds (fx->router, "desktop", 1u << TW_EVENT_PROGRESS);
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autoptr(TwEvent) event = tw_event_new (kinds[i], TW_LEVEL_INFO, "resnet50", "x", NULL);
+
+      g_ptr_array_unref (tw_router_route (fx->router, event, NULL, 0));
+      g_assert_cmpuint (fx->slack->received->len, ==, n_slack[i]);
+      g_assert_cmpuint (fx->desktop->received->len, ==, n_desktop[i]);
+    }
+
+  /* switched off beats a test */
+  tw_router_set_channel_enabled (fx->router, "slack", FALSE);
+  {
+    g_autoptr(TwEvent) event = tw_event_new (TW_EVENT_TEST, TW_LEVEL_INFO, NULL, "x", NULL);
+
+    g_ptr_array_unref (tw_router_route (fx->router, event, NULL, 0));
+    g_assert_cmpuint (fx->slack->received->len, ==, 2);
+  }
+}
+
 typedef struct
 {
   TwLevel  min_level;
@@ -450,6 +480,7 @@ main (int    argc,
   g_test_add ("/router/all-hear-by-default", Fixture, NULL, fixture_setup, test_all_hear_by_default,
               fixture_teardown);
   g_test_add ("/router/switched-off", Fixture, NULL, fixture_setup, test_switched_off, fixture_teardown);
+  g_test_add ("/router/kinds", Fixture, NULL, fixture_setup, test_kinds, fixture_teardown);
   g_test_add ("/router/min-level", Fixture, NULL, fixture_setup, test_min_level, fixture_teardown);
   g_test_add ("/router/snoozed-job", Fixture, NULL, fixture_setup, test_snoozed_job, fixture_teardown);
   g_test_add ("/router/dnd/holds-desktop", Fixture, NULL, fixture_setup, test_dnd_holds_desktop,
