@@ -570,14 +570,17 @@ tw_report_dup_progress_text (TwReport *self)
   if (self->progress >= 0)
     /* Translators: a run's progress in percent */
     g_ptr_array_add (parts, g_strdup_printf (_("%d %%"), (int) floor (self->progress * 100 + 1e-9)));
+  /* Translators: a run's step, such as “step 3100 of 5000” */
   if (self->step >= 0 && self->total > 0)
-    g_ptr_array_add (parts, g_strdup_printf (_("step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT),
-                                             self->step, self->total));
+    g_ptr_array_add (parts, g_strdup_printf (_("step %lld of %lld"), (long long) self->step,
+                                             (long long) self->total));
   else if (self->step >= 0)
-    g_ptr_array_add (parts, g_strdup_printf (_("step %" G_GINT64_FORMAT), self->step));
+    /* Translators: a run's step when the total is unknown */
+    g_ptr_array_add (parts, g_strdup_printf (_("step %lld"), (long long) self->step));
   if (self->epoch >= 1 && self->epochs > 0)
-    g_ptr_array_add (parts, g_strdup_printf (_("epoch %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT),
-                                             self->epoch, self->epochs));
+    /* Translators: a run's epoch, such as “epoch 3 of 5” */
+    g_ptr_array_add (parts, g_strdup_printf (_("epoch %lld of %lld"), (long long) self->epoch,
+                                             (long long) self->epochs));
   if (self->eta_seconds >= 0 && self->state != NULL && g_str_equal (self->state, "running"))
     {
       g_autofree char *left = tw_report_format_duration ((gint64) self->eta_seconds);

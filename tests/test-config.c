@@ -1608,11 +1608,12 @@ test_schema_forwarding_types (void)
         }
       else if (g_str_equal (keys[i].group, "email") && g_str_equal (keys[i].key, "to"))
         {
+          g_autofree char *empty = tw_config_key_dup_normalized (&keys[i], "");
+
           normal = tw_config_key_dup_normalized (&keys[i], "a@example.org ,b@example.org");
           g_assert_cmpstr (normal, ==, "a@example.org, b@example.org");
           g_assert_null (tw_config_key_dup_normalized (&keys[i], "a@example.org; b@example.org"));
-          normal = tw_config_key_dup_normalized (&keys[i], "");
-          g_assert_cmpstr (normal, ==, "");
+          g_assert_cmpstr (empty, ==, "");
         }
       else if (g_str_equal (keys[i].group, "email") && g_str_equal (keys[i].key, "port"))
         {
