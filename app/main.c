@@ -14,15 +14,23 @@
 #include "tw-run-command.h"
 #include "tw-secret-command.h"
 
+/* When set and not empty: where the translations are, instead of LOCALEDIR. */
+#define LOCALEDIR_ENV "TRAINWATCH_LOCALEDIR"
+
 int
 main (int    argc,
       char **argv)
 {
   g_autoptr(TwCommand) command = NULL;
   g_autoptr(GError) error = NULL;
+  const char *localedir = g_getenv (LOCALEDIR_ENV);
+
+  /* The tests read the translations the build made, from the build folder. */
+  if (localedir == NULL || localedir[0] == '\0')
+    localedir = LOCALEDIR;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("trainwatch");
