@@ -30,6 +30,8 @@
 #define ICON_ATTENTION APP_ID "-attention"
 /* Hosts say "the menu opens" in more than one way: one app.seen for them all. */
 #define SEEN_DEBOUNCE_USEC (G_USEC_PER_SEC / 2)
+/* When set and not empty: where the translations are, instead of LOCALEDIR. */
+#define LOCALEDIR_ENV "TRAINWATCH_LOCALEDIR"
 
 /* An AppIndicator that never falls back to a GtkStatusIcon (XEmbed) while no
  * StatusNotifierWatcher is on the bus, as between a panel's exit and its
@@ -375,9 +377,14 @@ main (int    argc,
 {
   g_autoptr(GError) error = NULL;
   Tray tray = { 0 };
+  const char *localedir = g_getenv (LOCALEDIR_ENV);
+
+  /* The tests read the translations the build made, from the build folder. */
+  if (localedir == NULL || localedir[0] == '\0')
+    localedir = LOCALEDIR;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("trainwatch-tray");
