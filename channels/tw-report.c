@@ -135,13 +135,36 @@ read_int (JsonObject *object,
 {
   double value;
 
-  if (!read_number (object, name, &value) || !isfinite (value))
+  /* Outside gint64's range the conversion would be undefined. */
+  if (!read_number (object, name, &value) || !isfinite (value) ||
+      value < -9.2e18 || value > 9.2e18)
     return fallback;
 
   return (gint64) value;
 }
 
-/* A string member, cut to @max_bytes at a character boundary and made valid UTF-8. */
+/* @text (@length bytes, perhaps not UTF-8) as valid UTF-8 of at most @max_bytes
+ * bytes: invalid bytes become U+FFFD, and a longer text is cut between two
+ * characters and ends in “…”. */
+static char *
+dup_cut (const char *text,
+         gsize       length,
+         gsize       max_bytes)
+{
+  /* Only the head is looked at; it may end in half a character, which is cut off. */
+  g_autofree char *valid = g_utf8_make_valid (text, MIN (length, max_bytes + 8));
+  const char *end = valid;
+
+  if (length <= max_bytes && strlen (valid) <= max_bytes)
+    return g_steal_pointer (&valid);
+
+  while (*end != '\0' && g_utf8_next_char (end) - valid <= (gssize) (max_bytes - strlen ("…")))
+    end = g_utf8_next_char (end);
+
+  return g_strdup_printf ("%.*s…", (int) (end - valid), valid);
+}
+
+/* A string member, made valid UTF-8 and cut to @max_bytes. */
 static char *
 dup_string (JsonObject *object,
             const char *name,
@@ -149,18 +172,12 @@ dup_string (JsonObject *object,
 {
   JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
   const char *text;
-  const char *end;
 
   if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
 
   text = json_node_get_string (node);
-  if (strlen (text) <= max_bytes)
-    return g_utf8_make_valid (text, -1);
-
-  end = text + max_bytes;
-  g_utf8_validate (text, max_bytes, &end);
-  return g_utf8_make_valid (text, end - text);
+  return dup_cut (text, strlen (text), max_bytes);
 }
 
 static void
@@ -172,7 +189,7 @@ add_metric (TwReport   *self,
 {
   TwReportMetric *metric = g_new0 (TwReportMetric, 1);
 
-  metric->name = g_utf8_make_valid (name, MIN (strlen (name), 128));
+  metric->name = dup_cut (name, strlen (name), 128);
   metric->last = last;
   metric->has_best = has_best;
   metric->best = best;
@@ -191,14 +208,11 @@ read_last_lines (TwReport  *self,
     {
       JsonNode *node = json_array_get_element (lines, i);
       const char *text;
-      const char *end;
 
       if (json_node_get_value_type (node) != G_TYPE_STRING)
         continue;
       text = json_node_get_string (node);
-      end = text + MIN (strlen (text), TW_REPORT_MAX_LINE_BYTES);
-      g_utf8_validate (text, end - text, &end);
-      g_ptr_array_add (kept, g_utf8_make_valid (text, end - text));
+      g_ptr_array_add (kept, dup_cut (text, strlen (text), TW_REPORT_MAX_LINE_BYTES));
     }
   g_ptr_array_add (kept, NULL);
 
@@ -497,11 +511,13 @@ tw_report_get_duration_seconds (TwReport *self)
 
   g_return_val_if_fail (self != NULL, -1);
 
-  at = tw_event_get_time (self->event);
-  if (self->started_usec <= 0 || at < self->started_usec)
+  /* In whole seconds: `status` and a stored event keep no more, and an event at
+   * the run's start must not seem to come before it. */
+  at = tw_event_get_time (self->event) / G_USEC_PER_SEC;
+  if (self->started_usec <= 0 || at < self->started_usec / G_USEC_PER_SEC)
     return -1;
 
-  return (at - self->started_usec) / G_USEC_PER_SEC;
+  return at - self->started_usec / G_USEC_PER_SEC;
 }
 
 /**
