@@ -121,13 +121,34 @@ tw_batch_dup_by_importance (GPtrArray *reports)
   return sorted;
 }
 
+static gint
+compare_time (gconstpointer a,
+              gconstpointer b,
+              gpointer      user_data)
+{
+  TwEvent *x = (*(TwReport * const *) a)->event;
+  TwEvent *y = (*(TwReport * const *) b)->event;
+
+  if (tw_event_get_time (x) != tw_event_get_time (y))
+    return tw_event_get_time (x) < tw_event_get_time (y) ? -1 : 1;
+  if (tw_event_get_id (x) != tw_event_get_id (y))
+    return tw_event_get_id (x) < tw_event_get_id (y) ? -1 : 1;
+  return 0;
+}
+
 /**
  * tw_batch_dup_summary:
  * @sorted: (element-type TwReport): a batch from tw_batch_dup_by_importance()
  * @n_shown: how many of its first reports the message shows
  *
- * Returns: (transfer full) (nullable): one line on the others, such as “and 37 more
- *   events: 30 epochs completed, 7 stalls” (kinds by count), or %NULL if all are shown
+ * Sums up the reports a message does not show in full: the first
+ * TW_BATCH_MAX_LISTED of them, oldest first, as a line each (“• resnet50: Epoch 3
+ * done”, cut at TW_BATCH_MAX_LISTED_UNITS), then the rest as one line by kind,
+ * such as “and 37 more events: 30 epochs completed, 7 stalls”. So a batch of up to
+ * n_shown + TW_BATCH_MAX_LISTED events names every one of them.
+ *
+ * Returns: (transfer full) (nullable): the lines, separated by newlines, or %NULL
+ *   if all are shown
  */
 char *
 tw_batch_dup_summary (GPtrArray *sorted,
@@ -135,7 +156,10 @@ tw_batch_dup_summary (GPtrArray *sorted,
 {
   guint counts[TW_N_EVENT_KINDS] = { 0, };
   g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) rest = NULL;
   g_autofree char *list = NULL;
+  GString *out;
+  guint n_listed;
   guint n_more;
 
   g_return_val_if_fail (sorted != NULL, NULL);
@@ -143,9 +167,27 @@ tw_batch_dup_summary (GPtrArray *sorted,
   if (n_shown >= sorted->len)
     return NULL;
 
-  n_more = sorted->len - n_shown;
+  rest = g_ptr_array_sized_new (sorted->len - n_shown);
   for (guint i = n_shown; i < sorted->len; i++)
-    counts[tw_event_get_kind (((TwReport *) g_ptr_array_index (sorted, i))->event)]++;
+    g_ptr_array_add (rest, g_ptr_array_index (sorted, i));
+  g_qsort_with_data (rest->pdata, rest->len, sizeof (gpointer), compare_time, NULL);
+
+  out = g_string_new (NULL);
+  n_listed = MIN (rest->len, TW_BATCH_MAX_LISTED);
+  for (guint i = 0; i < n_listed; i++)
+    {
+      g_autofree char *headline = tw_batch_dup_headline (g_ptr_array_index (rest, i));
+      g_autofree char *cut = tw_batch_truncate (headline, TW_BATCH_MAX_LISTED_UNITS, NULL, FALSE);
+
+      g_string_append_printf (out, "%s• %s", out->len > 0 ? "\n" : "", cut);
+    }
+
+  n_more = rest->len - n_listed;
+  if (n_more == 0)
+    return g_string_free (out, FALSE);
+
+  for (guint i = n_listed; i < rest->len; i++)
+    counts[tw_event_get_kind (((TwReport *) g_ptr_array_index (rest, i))->event)]++;
 
   /* The most frequent kind first; the kinds' order among equals. */
   for (guint done = 0; done < n_more;)
@@ -165,10 +207,14 @@ tw_batch_dup_summary (GPtrArray *sorted,
   /* Translators: the separator of a list such as “30 epochs completed, 7 stalls” */
   list = g_strjoinv (_(", "), (char **) parts->pdata);
 
+  if (out->len > 0)
+    g_string_append_c (out, '\n');
   /* Translators: %u is a number of events, %s a list such as “30 epochs completed,
-   * 7 stalls”; the line ends a message that shows the other events in full */
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "and %u more event: %s",
-                                       "and %u more events: %s", n_more), n_more, list);
+   * 7 stalls”; the line ends a message that shows or lists the other events */
+  g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE, "and %u more event: %s",
+                                            "and %u more events: %s", n_more), n_more, list);
+
+  return g_string_free (out, FALSE);
 }
 
 /**

@@ -15,6 +15,10 @@ typedef const char *(*TwBatchEscapeFunc) (gunichar c);
 
 #define TW_BATCH_ELLIPSIS "\xe2\x80\xa6"   /* … */
 
+/* How many reports a summary lists as a line each, and how long such a line may be. */
+#define TW_BATCH_MAX_LISTED        20
+#define TW_BATCH_MAX_LISTED_UNITS  90
+
 /* The most an answer quotes of the server's words, in characters. */
 #define TW_BATCH_MAX_ANSWER_WORDS 200
 

@@ -47,7 +47,7 @@
 #define EMBED_TOTAL_BUDGET        5800
 #define MAX_SHOWN                 5
 #define CONTENT_MAX               200
-#define SUMMARY_MAX               500
+#define SUMMARY_MAX               2000
 #define METRICS_MAX_SHOWN         8
 #define SUMMARY_COLOR             0x8D8D8D
 #define FOOTER                    "Trainwatch"

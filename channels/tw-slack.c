@@ -49,7 +49,7 @@
 #define HEADLINE_MAX              300
 #define TEXT_MAX                  500
 #define FALLBACK_MAX              150
-#define SUMMARY_MAX               1000
+#define SUMMARY_MAX               2900  /* a context block's text: 3000 */
 #define METRICS_MAX_SHOWN         8
 #define BLOCKS_PER_REPORT         4
 #define SUMMARY_COLOR             0x8D8D8D

@@ -318,8 +318,16 @@ test_payload_batch (void)
     }
   summary = get_embed (payload, 5);
   g_assert_cmpint (json_object_get_int_member (summary, "color"), ==, 0x8D8D8D);
-  g_assert_cmpstr (json_object_get_string_member (summary, "description"), ==,
-                   "and 995 more events: 800 epochs completed, 100 stalls, 95 runs failed");
+  /* the 20 oldest not shown are listed, a line each; the rest counted by kind */
+  {
+    const char *summary_text = json_object_get_string_member (summary, "description");
+    g_auto(GStrv) lines = g_strsplit (summary_text, "\n", -1);
+
+    g_assert_cmpuint (g_strv_length (lines), ==, 21);
+    g_assert_cmpstr (lines[0], ==, "\u2022 job-0: Run failed");
+    g_assert_cmpstr (lines[19], ==, "\u2022 job-19: Epoch completed");
+    g_assert_cmpstr (lines[20], ==, "and 975 more events: 784 epochs completed, 98 stalls, 93 runs failed");
+  }
 }
 
 /* ---- Against the receiver ---- */
