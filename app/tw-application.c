@@ -20,6 +20,8 @@
 #include "tw-command.h"
 #include "tw-config.h"
 #include "tw-control.h"
+#include "tw-forwarder.h"
+#include "tw-http.h"
 #include "tw-demo.h"
 #include "tw-desktop-channel.h"
 #include "tw-dnd.h"
@@ -68,6 +70,10 @@ struct _TwApplication
   GQueue            recent;         /* of TwEvent, oldest first */
   TwOverview       *overview;       /* the state the tray and the dock show */
   TwControl        *control;        /* the D-Bus API of the preferences window */
+  TwHttp           *http;           /* every HTTPS and SMTP request */
+  TwForwarder      *forwarders[TW_N_FORWARD_SERVICES];  /* email, Slack, Discord */
+  TwEvent          *report_event;   /* the event whose run JSON is cached */
+  JsonNode         *report_run;     /* nullable: that run, as status shows it */
   TwLauncher       *launcher;       /* nullable: the dock's entry */
   TwTrayMenu       *tray_menu;      /* exported while registered */
   TwTraySpawn      *tray_spawn;     /* starts trainwatch-tray when a panel shows it */
@@ -360,6 +366,162 @@ apply_dnd_config (TwApplication *self)
     }
 }
 
+/* The report of @event for the forwarders: its run's state as `status` shows it,
+ * computed once for the channels that all get the same event. */
+static TwReport *
+make_report (TwEvent  *event,
+             gpointer  user_data)
+{
+  TwApplication *self = user_data;
+  TwReport *report = tw_report_new (event, NULL);
+
+  if (self->report_event != event)
+    {
+      const char *name = tw_event_get_job (event);
+      TwJob *job = name != NULL ? g_hash_table_lookup (self->jobs, name) : NULL;
+
+      g_set_object (&self->report_event, event);
+      g_clear_pointer (&self->report_run, json_node_unref);
+      if (job != NULL)
+        {
+          g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+          tw_job_add_json (job, builder);
+          self->report_run = json_builder_get_root (builder);
+        }
+    }
+  if (self->report_run != NULL && JSON_NODE_HOLDS_OBJECT (self->report_run))
+    tw_report_set_run_from_json (report, json_node_get_object (self->report_run));
+
+  return report;
+}
+
+/* Reports given up by an outbox: in the history and on the desktop, never
+ * forwarded (the channel that failed would be asked again). */
+static void
+outbox_failed_cb (TwOutbox    *outbox,
+                  GPtrArray   *reports,
+                  const char  *answer,
+                  TwForwarder *forwarder)
+{
+  TwApplication *self = g_object_get_data (G_OBJECT (forwarder), "tw-application");
+  const char *id = tw_channel_get_id (TW_CHANNEL (forwarder));
+  g_autofree char *title = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(TwEvent) event = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (self == NULL)
+    return;
+
+  /* Translators: %u is a number of events, %s a channel: email, slack or discord */
+  title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u event could not be sent to %s",
+                                        "%u events could not be sent to %s",
+                                        reports->len), reports->len, id);
+  body = g_strdup_printf (_("The last answer: %s. They are kept in %s."), answer,
+                          tw_outbox_get_dir (outbox));
+  event = tw_event_new (TW_EVENT_MESSAGE, TW_LEVEL_ERROR, NULL, title, body);
+  tw_event_set_id (event, ++self->last_event_id);
+  g_message ("%s: %s", title, body);
+  if (!tw_history_append (self->history, event, &error))
+    g_message ("%s", error->message);
+  remember_event (self, event);
+  tw_channel_deliver (TW_CHANNEL (self->desktop), event);
+  queue_refresh (self);
+}
+
+static void
+outbox_changed_cb (TwOutbox      *outbox,
+                   TwApplication *self)
+{
+  if (self->control != NULL)
+    tw_control_queue_changed (self->control);
+}
+
+static void
+create_forwarders (TwApplication *self)
+{
+  self->http = tw_http_new ();
+  for (guint i = 0; i < TW_N_FORWARD_SERVICES; i++)
+    {
+      g_autofree char *dir = g_build_filename (g_get_user_state_dir (), "trainwatch", "outbox",
+                                               tw_forward_service_to_id (i), NULL);
+      TwForwarder *forwarder = tw_forwarder_new (i, self->http, dir);
+      TwOutbox *outbox = tw_forwarder_get_outbox (forwarder);
+
+      self->forwarders[i] = forwarder;
+      g_object_set_data (G_OBJECT (forwarder), "tw-application", self);
+      tw_forwarder_set_report_func (forwarder, make_report, self);
+      g_signal_connect (outbox, "failed", G_CALLBACK (outbox_failed_cb), forwarder);
+      g_signal_connect (outbox, "changed", G_CALLBACK (outbox_changed_cb), self);
+      tw_router_add_channel (self->router, TW_CHANNEL (forwarder));
+    }
+}
+
+/* Once the settings are in: what a former daemon left in the outboxes goes now. */
+static void
+load_forwarders (TwApplication *self)
+{
+  for (guint i = 0; i < TW_N_FORWARD_SERVICES; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!tw_forwarder_load (self->forwarders[i], &error))
+        g_message ("%s", error->message);
+    }
+}
+
+/* Ends the sends under way (their reports stay in the outbox) and lets the
+ * outboxes finish writing. */
+static void
+stop_forwarders (TwApplication *self)
+{
+  for (guint i = 0; i < TW_N_FORWARD_SERVICES; i++)
+    {
+      TwForwarder *forwarder = self->forwarders[i];
+
+      if (forwarder == NULL)
+        continue;
+      g_object_set_data (G_OBJECT (forwarder), "tw-application", NULL);
+      g_signal_handlers_disconnect_by_data (tw_forwarder_get_outbox (forwarder), self);
+      tw_forwarder_stop (forwarder);
+      while (tw_forwarder_is_busy (forwarder))
+        g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static void
+apply_forward_config (TwApplication *self)
+{
+  TwConfig *config = self->config;
+  gint64 retry_usec = (gint64) tw_config_get_int (config, "network", "retry-hours") * G_TIME_SPAN_HOUR;
+
+  tw_http_set_ca_file (self->http, tw_config_get_string (config, "network", "ca-file"));
+  for (guint i = 0; i < TW_N_FORWARD_SERVICES; i++)
+    {
+      TwForwarder *forwarder = self->forwarders[i];
+      TwOutbox *outbox = tw_forwarder_get_outbox (forwarder);
+      const char *id = tw_forward_service_to_id (i);
+      gboolean enabled = tw_config_get_boolean (config, id, "enabled");
+
+      tw_router_set_channel_enabled (self->router, id, enabled);
+      tw_router_set_kinds (self->router, id, tw_config_get_event_kinds (config, id, "events"));
+      tw_forwarder_set_enabled (forwarder, enabled);
+      tw_outbox_set_min_interval (outbox, (guint) tw_config_get_int (config, id, "min-interval-seconds") * 1000);
+      tw_outbox_set_retry_limit (outbox, retry_usec);
+      if (i == TW_FORWARD_EMAIL)
+        tw_forwarder_set_mail (forwarder, tw_config_get_string (config, id, "server"),
+                               (guint) tw_config_get_int (config, id, "port"),
+                               (TwMailSecurity) tw_config_get_int (config, id, "security"),
+                               tw_config_get_string (config, id, "user"),
+                               tw_config_get_string (config, id, "from"),
+                               tw_config_get_string (config, id, "to"));
+      if (i == TW_FORWARD_DISCORD)
+        tw_forwarder_set_edit_in_place (forwarder, tw_config_get_boolean (config, id, "edit-in-place"));
+      tw_forwarder_settings_changed (forwarder);
+    }
+}
+
 static void
 apply_config (TwApplication *self)
 {
@@ -375,6 +537,7 @@ apply_config (TwApplication *self)
   tw_desktop_channel_set_snooze_minutes (self->desktop, snooze_minutes);
   if (self->launcher != NULL)
     tw_launcher_set_enabled (self->launcher, tw_config_get_boolean (self->config, "desktop", "dock-progress"));
+  apply_forward_config (self);
   apply_dnd_config (self);
   g_hash_table_iter_init (&iter, self->jobs);
   while (g_hash_table_iter_next (&iter, NULL, &job))
@@ -715,6 +878,113 @@ status_secrets_cb (GObject      *source,
   pending_status_free (pending);
 }
 
+/* `trainwatch test-channel` and the D-Bus TestChannel: one forwarder's test, answered
+ * on the command line or the invocation. */
+typedef struct
+{
+  TwApplication           *self;
+  GApplicationCommandLine *cmdline;     /* nullable */
+  GDBusMethodInvocation   *invocation;  /* nullable */
+  char                    *id;
+} PendingTest;
+
+static void
+pending_test_free (PendingTest *pending)
+{
+  g_object_unref (pending->self);
+  g_clear_object (&pending->cmdline);
+  g_clear_object (&pending->invocation);
+  g_free (pending->id);
+  g_free (pending);
+}
+
+static void
+answer_test (PendingTest *pending,
+             const char  *verdict,
+             const char  *answer,
+             gboolean     ok)
+{
+  if (pending->invocation != NULL)
+    {
+      g_dbus_method_invocation_return_value (pending->invocation, g_variant_new ("(ss)", verdict, answer));
+    }
+  else if (ok)
+    {
+      /* Translators: %s is a channel (email, slack, discord), then the server's answer */
+      g_application_command_line_print (pending->cmdline, _("Sent to %s. The server said: %s\n"),
+                                        pending->id, answer);
+    }
+  else
+    {
+      /* Translators: %s is a channel (email, slack, discord), then why */
+      g_application_command_line_printerr (pending->cmdline, _("Not sent to %s: %s\n"), pending->id, answer);
+      g_application_command_line_set_exit_status (pending->cmdline, 1);
+    }
+  pending_test_free (pending);
+}
+
+static void
+test_sent_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  PendingTest *pending = user_data;
+  TwSendResult sent = TW_SEND_RESULT_INIT;
+  g_autoptr(GError) error = NULL;
+
+  if (!tw_forwarder_send_test_finish (TW_FORWARDER (source), result, &sent, &error))
+    {
+      answer_test (pending, "unavailable", _("Trainwatch is stopping."), FALSE);
+      return;
+    }
+  queue_refresh (pending->self);
+  answer_test (pending, tw_verdict_to_string (sent.verdict), sent.answer != NULL ? sent.answer : "",
+               sent.verdict == TW_VERDICT_ACCEPTED);
+  tw_send_result_clear (&sent);
+}
+
+static void
+start_test (TwApplication           *self,
+            const char              *id,
+            GApplicationCommandLine *cmdline,
+            GDBusMethodInvocation   *invocation)
+{
+  PendingTest *pending = g_new0 (PendingTest, 1);
+  TwForwardService service;
+
+  pending->self = g_object_ref (self);
+  pending->cmdline = cmdline != NULL ? g_object_ref (cmdline) : NULL;
+  pending->invocation = invocation != NULL ? g_object_ref (invocation) : NULL;
+  pending->id = g_strdup (id);
+
+  if (!tw_forward_service_from_id (id, &service) || self->forwarders[service] == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("There is no channel “%s”: email, slack or discord."), id);
+
+      answer_test (pending, "unavailable", text, FALSE);
+      return;
+    }
+  if (!tw_config_get_boolean (self->config, id, "enabled"))
+    {
+      g_autofree char *text = g_strdup_printf (_("The channel is switched off ([%s] enabled = false)."), id);
+
+      answer_test (pending, "unavailable", text, FALSE);
+      return;
+    }
+
+  tw_forwarder_send_test_async (self->forwarders[service], self->cancellable, test_sent_cb, pending);
+}
+
+static gboolean
+control_test_channel_cb (TwControl             *control,
+                         const char            *id,
+                         GDBusMethodInvocation *invocation,
+                         TwApplication         *self)
+{
+  start_test (self, id, NULL, invocation);
+  return TRUE;
+}
+
 static void
 control_status_secrets_cb (GObject      *source,
                            GAsyncResult *result,
@@ -960,6 +1230,12 @@ handle_command (TwApplication           *self,
     case TW_COMMAND_RESUME:
       return handle_resume (self, command, cmdline);
 
+    case TW_COMMAND_TEST_CHANNEL:
+      /* the answer goes when the command line is released; one known at once
+       * (a channel switched off) has set the status already */
+      start_test (self, command->channel, cmdline, NULL);
+      return g_application_command_line_get_exit_status (cmdline);
+
     case TW_COMMAND_SECRET_SET:
     case TW_COMMAND_SECRET_CLEAR:
       /* The client talks to the keyring itself; one forwarded here is a version mismatch. */
@@ -1175,6 +1451,7 @@ tw_application_startup (GApplication *application)
   self->desktop = tw_desktop_channel_new (PACKAGE_NAME, APP_ID);
   g_signal_connect (self->desktop, "action-invoked", G_CALLBACK (desktop_action_invoked_cb), self);
   tw_router_add_channel (self->router, TW_CHANNEL (self->desktop));
+  create_forwarders (self);
 
   self->held_path = dup_state_path ("held.json");
   if (!tw_router_load_held (self->router, self->held_path, g_get_real_time (), &error))
@@ -1189,6 +1466,7 @@ tw_application_startup (GApplication *application)
   tw_router_set_dnd_active (self->router, tw_dnd_is_active (self->dnd));
 
   apply_config (self);
+  load_forwarders (self);
   tw_dnd_start (self->dnd, g_application_get_dbus_connection (application));
 
   add_tray_actions (self);
@@ -1226,6 +1504,7 @@ tw_application_shutdown (GApplication *application)
     g_signal_handlers_disconnect_by_data (self->router, self);
   save_held (self);
   g_clear_object (&self->dnd);
+  stop_forwarders (self);
 
   if (self->watches != NULL)
     tw_watches_clear (self->watches);
@@ -1248,6 +1527,11 @@ tw_application_shutdown (GApplication *application)
   g_clear_object (&self->control);
   g_clear_object (&self->router);
   g_clear_object (&self->desktop);
+  for (guint i = 0; i < TW_N_FORWARD_SERVICES; i++)
+    g_clear_object (&self->forwarders[i]);
+  g_clear_object (&self->http);
+  g_clear_object (&self->report_event);
+  g_clear_pointer (&self->report_run, json_node_unref);
   g_clear_object (&self->inotify);
   g_clear_object (&self->history);
   g_clear_object (&self->config);
@@ -1276,6 +1560,7 @@ tw_application_dbus_register (GApplication     *application,
     {
       self->control = tw_control_new ();
       g_signal_connect (self->control, "get-status", G_CALLBACK (control_get_status_cb), self);
+      g_signal_connect (self->control, "test-channel", G_CALLBACK (control_test_channel_cb), self);
     }
   return tw_control_export (self->control, connection, object_path, error);
 }

@@ -355,6 +355,7 @@ tw_client_run (TwCommand  *command,
         case TW_COMMAND_WATCH:
         case TW_COMMAND_PAUSE:
         case TW_COMMAND_RESUME:
+        case TW_COMMAND_TEST_CHANNEL:
           if (!start_daemon (bus, &error))
             {
               g_printerr ("%s\n", error->message);

@@ -49,6 +49,11 @@ static const CommandInfo commands[] = {
        "environment variables TRAINWATCH_SMTP_PASSWORD, TRAINWATCH_SLACK_WEBHOOK and "
        "TRAINWATCH_DISCORD_WEBHOOK. A variable that is set wins over the keyring. The daemon reads "
        "them from the environment it was started in.") },
+  { "test-channel", N_("email|slack|discord"),
+    N_("Send a test message to a channel now and print the server’s answer"),
+    N_("The message goes at once, whatever the channel’s list of events, rate limit or "
+       "outbox hold. The exit status is 0 when the service accepted it. A channel that was "
+       "stopped because the service refused its settings sends again once a test succeeds.") },
   { "quit", "", N_("Stop the daemon") },
   { "help", N_("[COMMAND]"), N_("Show help for a command") },
 };
@@ -252,6 +257,31 @@ parse_simple (TwCommand          *command,
 
   command->kind = kind;
   command->json = json;
+  return TRUE;
+}
+
+static gboolean
+parse_test_channel (TwCommand          *command,
+                    int                 argc,
+                    const char * const *argv,
+                    GError            **error)
+{
+  static const char * const channels[] = { "email", "slack", "discord", NULL };
+  GOptionEntry entries[] = { { NULL } };
+  const CommandInfo *info = find_command ("test-channel");
+
+  if (has_help_flag (argc, argv))
+    {
+      command->kind = TW_COMMAND_HELP;
+      command->help = command_help (info, entries);
+      return TRUE;
+    }
+  /* argv[0] is the command's name */
+  if (argc != 2 || !g_strv_contains (channels, argv[1]))
+    return usage_error (error, _("“test-channel” needs one of email, slack or discord."));
+
+  command->kind = TW_COMMAND_TEST_CHANNEL;
+  command->channel = g_strdup (argv[1]);
   return TRUE;
 }
 
@@ -696,6 +726,11 @@ tw_command_parse (int                 argc,
       if (!parse_secret (command, argc - 1, argv + 1, error))
         return NULL;
     }
+  else if (g_str_equal (verb, "test-channel"))
+    {
+      if (!parse_test_channel (command, argc - 1, argv + 1, error))
+        return NULL;
+    }
   else if (g_str_equal (verb, "resume"))
     {
       if (!parse_simple (command, TW_COMMAND_RESUME, "resume", FALSE, argc - 1, argv + 1, error))
@@ -737,5 +772,6 @@ tw_command_free (TwCommand *command)
   g_free (command->log);
   g_strfreev (command->argv);
   g_free (command->duration);
+  g_free (command->channel);
   g_free (command);
 }

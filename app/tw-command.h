@@ -36,6 +36,7 @@ typedef enum
   TW_COMMAND_SECRET_SET,     /* run by the client itself, never forwarded */
   TW_COMMAND_SECRET_CLEAR,   /* run by the client itself, never forwarded */
   TW_COMMAND_SECRET_STATUS,
+  TW_COMMAND_TEST_CHANNEL,
 } TwCommandKind;
 
 typedef enum
@@ -62,6 +63,7 @@ typedef struct
   int            signal;       /* RUN_FINISHED: the signal, or 0 */
   char          *duration;     /* PAUSE: as tw_pause_parse_until() reads it; NULL: until resume */
   TwSecretKind   secret;       /* SECRET_SET and SECRET_CLEAR: which one */
+  char          *channel;      /* TEST_CHANNEL: email, slack or discord */
 } TwCommand;
 
 GQuark     tw_command_error_quark (void);

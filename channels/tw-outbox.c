@@ -63,6 +63,7 @@ struct _TwOutbox
   guint             n_failed;       /* files in failed/ */
   guint             n_pending_io;
 
+  guint             max_batch;
   guint             min_interval_msec;
   guint             first_backoff_msec;
   guint             max_backoff_msec;
@@ -460,7 +461,7 @@ schedule (TwOutbox *self)
   stop_timer (self);
 
   reports = g_ptr_array_new ();
-  for (GList *l = self->queue.head; l != NULL && n < TW_OUTBOX_MAX_BATCH; l = l->next, n++)
+  for (GList *l = self->queue.head; l != NULL && n < self->max_batch; l = l->next, n++)
     {
       Entry *entry = l->data;
 
@@ -795,6 +796,24 @@ tw_outbox_set_min_interval (TwOutbox *self,
   schedule (self);
 }
 
+/**
+ * tw_outbox_set_max_batch:
+ * @self: a #TwOutbox
+ * @max_reports: the most reports one message gathers, 1 to TW_OUTBOX_MAX_BATCH
+ *
+ * Sets how many reports a message may gather: as many as the service shows
+ * in one message, each at least as a line.
+ */
+void
+tw_outbox_set_max_batch (TwOutbox *self,
+                         guint     max_reports)
+{
+  g_return_if_fail (TW_IS_OUTBOX (self));
+  g_return_if_fail (max_reports >= 1 && max_reports <= TW_OUTBOX_MAX_BATCH);
+
+  self->max_batch = max_reports;
+}
+
 void
 tw_outbox_set_backoff (TwOutbox *self,
                        guint     first_msec,
@@ -997,6 +1016,7 @@ tw_outbox_init (TwOutbox *self)
 {
   g_queue_init (&self->queue);
   self->next_seq = 1;
+  self->max_batch = TW_OUTBOX_MAX_BATCH;
   self->first_backoff_msec = TW_OUTBOX_DEFAULT_BACKOFF_MSEC;
   self->max_backoff_msec = TW_OUTBOX_DEFAULT_MAX_BACKOFF_MSEC;
   self->retry_limit_usec = 24 * G_TIME_SPAN_HOUR;

@@ -11,7 +11,7 @@
 
 G_BEGIN_DECLS
 
-/* The most reports one message gathers. */
+/* The most reports one message may gather (tw_outbox_set_max_batch()). */
 #define TW_OUTBOX_MAX_BATCH 100
 
 #define TW_OUTBOX_DEFAULT_BACKOFF_MSEC      2000
@@ -45,6 +45,8 @@ gboolean       tw_outbox_load            (TwOutbox         *self,
 const char    *tw_outbox_get_dir         (TwOutbox         *self);
 void           tw_outbox_set_min_interval (TwOutbox        *self,
                                           guint             msec);
+void           tw_outbox_set_max_batch   (TwOutbox         *self,
+                                          guint             max_reports);
 void           tw_outbox_set_backoff     (TwOutbox         *self,
                                           guint             first_msec,
                                           guint             max_msec);

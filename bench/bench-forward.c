@@ -1,0 +1,270 @@
+/* bench-forward.c — draining 1000 queued events to a webhook that takes one message a second
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The real daemon on a private bus, a TLS webhook receiver on loopback that answers
+ * 429 (with Retry-After) to a second message within a second on the same webhook, and
+ * a log with 1000 lines that each match a rule, written while the receiver is down.
+ * Once all 1000 events are in the Slack outbox, the receiver comes back, and the
+ * benchmark measures:
+ *
+ *   drain_seconds   from the receiver's return to the last event accepted
+ *   messages        the messages accepted (coalescing: how many the 1000 became)
+ *   rejected_429    the messages the receiver refused for coming too fast
+ *   max_stall_ms    the longest round trip of a D-Bus property read (Overview.Status)
+ *                   to the daemon, asked for back to back during the drain: the main
+ *                   loop answers it, so a main loop held up shows as a long round trip
+ *                   (an upper bound: the bus's own latency is included)
+ *   p99_rtt_ms      the 99th percentile of those round trips
+ *
+ * It prints one JSON line per run and one with the medians; it never fails on them.
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "tw-test-daemon.h"
+#include "tw-test-webhook.h"
+
+#define N_EVENTS 1000
+
+static guint n_runs = 3;
+
+typedef struct
+{
+  GDBusConnection *connection;
+  gboolean         running;
+  gboolean         in_flight;
+  gint64           sent_at;
+  GArray          *rtts;       /* of double, ms */
+} Prober;
+
+static void probe (Prober *prober);
+
+static void
+probe_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Prober *prober = user_data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, NULL);
+  double ms = (g_get_monotonic_time () - prober->sent_at) / 1000.0;
+
+  prober->in_flight = FALSE;
+  if (reply != NULL)
+    g_array_append_val (prober->rtts, ms);
+  if (prober->running)
+    probe (prober);
+}
+
+static void
+probe (Prober *prober)
+{
+  prober->in_flight = TRUE;
+  prober->sent_at = g_get_monotonic_time ();
+  g_dbus_connection_call (prober->connection, "io.github.trainwatch.Trainwatch.Daemon",
+                          "/io/github/trainwatch/Trainwatch/Daemon", "org.freedesktop.DBus.Properties", "Get",
+                          g_variant_new ("(ss)", "io.github.trainwatch.Trainwatch.Overview", "Status"),
+                          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 30000, NULL, probe_done_cb, prober);
+}
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a;
+  double y = *(const double *) b;
+
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+static double
+percentile (GArray *values,
+            double  p)
+{
+  guint i;
+
+  if (values->len == 0)
+    return -1;
+  g_array_sort (values, compare_double);
+  i = (guint) (p * (values->len - 1) + 0.5);
+  return g_array_index (values, double, MIN (i, values->len - 1));
+}
+
+static gint64
+slack_queued (char **env)
+{
+  g_autoptr(JsonNode) status = tw_test_daemon_dup_status (env);
+  JsonObject *channels = json_object_get_object_member (json_node_get_object (status), "channels");
+  JsonObject *slack = json_object_get_object_member (channels, "slack");
+
+  return json_object_get_int_member (json_object_get_object_member (slack, "outbox"), "queued");
+}
+
+/* How many distinct "event NNN" the accepted messages hold, and how many messages. */
+static guint
+count_accepted (TwTestWebhook *hook,
+                guint         *n_messages,
+                guint         *n_rejected)
+{
+  g_autoptr(GRegex) regex = g_regex_new ("event \\d{3}", 0, 0, NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  *n_messages = 0;
+  *n_rejected = 0;
+  for (guint i = 0; i < tw_test_webhook_get_n_requests (hook); i++)
+    {
+      g_autoptr(GMatchInfo) match = NULL;
+      GBytes *body;
+      g_autofree char *text = NULL;
+
+      if (tw_test_webhook_get_status (hook, i) == 429)
+        (*n_rejected)++;
+      if (tw_test_webhook_get_status (hook, i) != 200)
+        continue;
+      (*n_messages)++;
+      body = tw_test_webhook_get_body (hook, i);
+      text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+      g_regex_match (regex, text, 0, &match);
+      while (g_match_info_matches (match))
+        {
+          g_hash_table_add (seen, g_match_info_fetch (match, 0));
+          g_match_info_next (match, NULL);
+        }
+    }
+
+  return g_hash_table_size (seen);
+}
+
+typedef struct
+{
+  double drain_seconds;
+  double messages;
+  double rejected;
+  double max_stall_ms;
+  double p99_rtt_ms;
+} Figures;
+
+static void
+run_once (guint    run,
+          Figures *out)
+{
+  TwTestFixture fx = { 0 };
+  g_autoptr(TwTestWebhook) hook = NULL;
+  g_autofree char *run_dir = g_build_filename (g_get_user_cache_dir (), "runs", NULL);
+  g_autofree char *log = g_strdup_printf ("%s/run-%u.log", run_dir, run);
+  g_autofree char *ca_dir = g_strdup_printf ("%s/ca-%u", g_get_user_cache_dir (), run);
+  g_autofree char *url = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *config_dir = NULL;
+  g_autoptr(GString) lines = g_string_new (NULL);
+  Prober prober = { 0 };
+  guint n_messages = 0;
+  guint n_rejected = 0;
+  gint64 start;
+
+  tw_test_fixture_setup (&fx, NULL, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (ca_dir, 0700), ==, 0);
+  hook = tw_test_webhook_new (ca_dir);
+  tw_test_webhook_set_min_interval (hook, 1000);
+  url = g_strdup_printf ("%s/services/T0001/B0001/benchtoken", tw_test_webhook_get_base_url (hook));
+  fx.env = g_environ_setenv (fx.env, "TRAINWATCH_SLACK_WEBHOOK", url, TRUE);
+  fx.env = g_environ_setenv (fx.env, "TRAINWATCH_TEST_ALLOW_WEBHOOK_HOST", tw_test_webhook_get_host_port (hook), TRUE);
+  fx.env = g_environ_setenv (fx.env, "TRAINWATCH_CA_FILE", tw_test_webhook_get_ca_file (hook), TRUE);
+
+  g_assert_cmpint (g_mkdir_with_parents (run_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (log, "", 0, NULL));
+  config_dir = g_path_get_dirname (fx.config_path);
+  g_assert_cmpint (g_mkdir_with_parents (config_dir, 0700), ==, 0);
+  config = g_strdup_printf ("[desktop]\nenabled = false\n[discord]\nenabled = false\n"
+                            "[watch:bench]\npath = %s\n"
+                            "[rule:event]\npattern = event \\d{3}\nlevel = warning\nmessage = \\0\n", log);
+  g_assert_true (g_file_set_contents (fx.config_path, config, -1, NULL));
+
+  tw_test_webhook_set_down (hook, TRUE);
+  g_free (tw_test_run_trainwatch_ok (fx.env, NULL));
+  for (guint i = 0; i < N_EVENTS; i++)
+    g_string_append_printf (lines, "step %u: event %03u happened\n", i, i);
+  tw_test_append (log, lines->str);
+  while (slack_queued (fx.env) < N_EVENTS)
+    tw_test_iterate_for (200);
+
+  prober.connection = fx.connection;
+  prober.rtts = g_array_new (FALSE, FALSE, sizeof (double));
+  prober.running = TRUE;
+  probe (&prober);
+
+  tw_test_webhook_set_down (hook, FALSE);
+  start = g_get_monotonic_time ();
+  while (count_accepted (hook, &n_messages, &n_rejected) < N_EVENTS)
+    tw_test_iterate_for (20);
+  out->drain_seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+
+  prober.running = FALSE;
+  while (prober.in_flight)
+    g_main_context_iteration (NULL, TRUE);
+
+  out->messages = n_messages;
+  out->rejected = n_rejected;
+  out->p99_rtt_ms = percentile (prober.rtts, 0.99);
+  out->max_stall_ms = percentile (prober.rtts, 1.0);
+  g_print ("{\"run\": %u, \"events\": %d, \"drain_seconds\": %.1f, \"messages\": %u, \"rejected_429\": %u, "
+           "\"probes\": %u, \"max_stall_ms\": %.2f, \"p99_rtt_ms\": %.2f}\n",
+           run, N_EVENTS, out->drain_seconds, n_messages, n_rejected, prober.rtts->len,
+           out->max_stall_ms, out->p99_rtt_ms);
+  g_array_unref (prober.rtts);
+
+  tw_test_daemon_quit (fx.env);
+  tw_test_fixture_teardown (&fx);
+}
+
+static double
+median_of (Figures *figures,
+           guint    n,
+           gsize    offset)
+{
+  g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
+
+  for (guint i = 0; i < n; i++)
+    g_array_append_val (values, G_STRUCT_MEMBER (double, &figures[i], offset));
+
+  return percentile (values, 0.5);
+}
+
+static void
+bench_drain (void)
+{
+  g_autofree Figures *figures = g_new0 (Figures, n_runs);
+
+  if (!tw_test_webhook_is_supported ())
+    {
+      g_test_skip ("No TLS webhook receiver here");
+      return;
+    }
+
+  for (guint i = 0; i < n_runs; i++)
+    run_once (i, &figures[i]);
+
+  g_print ("{\"median_of\": %u, \"events\": %d, \"drain_seconds\": %.1f, \"messages\": %.0f, "
+           "\"rejected_429\": %.0f, \"max_stall_ms\": %.2f, \"p99_rtt_ms\": %.2f}\n",
+           n_runs, N_EVENTS, median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, drain_seconds)),
+           median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, messages)),
+           median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, rejected)),
+           median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, max_stall_ms)),
+           median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, p99_rtt_ms)));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  if (g_getenv ("TW_BENCH_RUNS") != NULL)
+    n_runs = (guint) CLAMP (g_ascii_strtoull (g_getenv ("TW_BENCH_RUNS"), NULL, 10), 1, 20);
+
+  g_test_add_func ("/bench/forward-drain", bench_drain);
+
+  return g_test_run ();
+}
