@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "tw-test-daemon.h"
+#include "tw-test-smtpd.h"
+#include "tw-test-tls.h"
 #include "tw-test-webhook.h"
 
 typedef struct
@@ -304,6 +306,117 @@ test_test_channel (Fixture       *fx,
   g_assert_nonnull (strstr (off.err, "switched off"));
 }
 
+/* A run's progress edits its Discord message; what needs the user is a new one. */
+static void
+test_discord_edit (Fixture       *fx,
+                   gconstpointer  data)
+{
+  g_autofree char *log = NULL;
+  g_autofree char *config = NULL;
+  guint n;
+
+  if (fx->hook == NULL)
+    return;
+
+  log = g_build_filename (g_get_user_cache_dir (), "train.log", NULL);
+  g_assert_true (g_file_set_contents (log, "starting\n", -1, NULL));
+  config = g_strdup_printf ("[slack]\nenabled = false\n"
+                            "[discord]\nmin-interval-seconds = 0\n"
+                            "events = run-started, progress, message\n"
+                            "[watch:bert]\npath = %s\n", log);
+  write_config (fx, config);
+  g_free (tw_test_run_trainwatch_ok (fx->base.env, NULL));
+
+  /* the first bar seen is where the run stands (a log joined late makes no milestone
+   * for it); each step then waits for the one before: a batch of news is one edit */
+  tw_test_append (log, "Epoch 1:  10%|#         | 10/100 [00:01<00:09, 10.00it/s]\n");
+  tw_test_iterate_for (1000);
+  tw_test_append (log, "Epoch 1:  30%|###       | 30/100 [00:03<00:07, 10.00it/s]\n");
+  g_assert_true (tw_test_webhook_wait_requests (fx->hook, 1, 60000));
+  tw_test_append (log, "Epoch 1:  60%|######    | 60/100 [00:06<00:04, 10.00it/s]\n");
+  g_assert_true (tw_test_webhook_wait_requests (fx->hook, 2, 60000));
+  g_free (tw_test_run_trainwatch_ok (fx->base.env, "send", "--job", "bert", "--level", "error",
+                                     "Loss went up", NULL));
+  g_assert_true (tw_test_webhook_wait_requests (fx->hook, 3, 60000));
+  tw_test_append (log, "Epoch 1:  80%|########  | 80/100 [00:08<00:02, 10.00it/s]\n");
+  g_assert_true (tw_test_webhook_wait_requests (fx->hook, 4, 60000));
+
+  n = tw_test_webhook_get_n_requests (fx->hook);
+  for (guint i = 0; i < n; i++)
+    g_test_message ("%s %s -> %u", tw_test_webhook_get_method (fx->hook, i),
+                    tw_test_webhook_get_path (fx->hook, i), tw_test_webhook_get_status (fx->hook, i));
+  /* the first post makes the run's message; the next milestone edits it */
+  g_assert_cmpstr (tw_test_webhook_get_method (fx->hook, 0), ==, "POST");
+  g_assert_true (g_str_has_suffix (tw_test_webhook_get_path (fx->hook, 0), "?wait=true"));
+  g_assert_cmpstr (tw_test_webhook_get_method (fx->hook, 1), ==, "PATCH");
+  g_assert_nonnull (strstr (tw_test_webhook_get_path (fx->hook, 1), "/messages/"));
+  /* an error is a new message, which later progress edits (the receiver answers 404
+   * to an edit of a message it did not make, so 200 means the id was the new one's) */
+  g_assert_cmpstr (tw_test_webhook_get_method (fx->hook, 2), ==, "POST");
+  g_assert_cmpstr (tw_test_webhook_get_method (fx->hook, 3), ==, "PATCH");
+  g_assert_cmpstr (tw_test_webhook_get_path (fx->hook, 1), !=, tw_test_webhook_get_path (fx->hook, 3));
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpuint (tw_test_webhook_get_status (fx->hook, i), ==, 200);
+}
+
+/* The daemon mails through a real SMTP server with STARTTLS and a login, the password
+ * from the environment. */
+static void
+test_email (Fixture       *fx,
+            gconstpointer  data)
+{
+  g_autoptr(TwTestCa) ca = NULL;
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *config = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GBytes) mail = NULL;
+  g_autofree char *text = NULL;
+  g_auto(TwTestResult) test = { 0 };
+  TwTestSmtpd *smtpd;
+
+  if (fx->hook == NULL)
+    return;
+  if (!tw_test_smtpd_is_supported ())
+    {
+      g_test_skip ("No SMTP server here (python3-aiosmtpd)");
+      return;
+    }
+
+  ca = tw_test_ca_new (fx->ca_dir, "mail");
+  tw_test_ca_issue (ca, "smtp", "DNS:localhost,IP:127.0.0.1", &cert, &key);
+  smtpd = tw_test_smtpd_start ("starttls", "ada", "s3cret-pw", cert, key);
+  uri = g_uri_parse (tw_test_smtpd_get_url (smtpd), G_URI_FLAGS_NONE, NULL);
+  g_assert_nonnull (uri);
+  config = g_strdup_printf ("[slack]\nenabled = false\n[discord]\nenabled = false\n"
+                            "[email]\nserver = 127.0.0.1\nport = %d\nsecurity = starttls\n"
+                            "user = ada\nfrom = trainwatch@example.org\n"
+                            "to = ada@example.org, ops@example.org\nmin-interval-seconds = 0\n",
+                            g_uri_get_port (uri));
+  write_config (fx, config);
+  fx->base.env = g_environ_setenv (fx->base.env, "TRAINWATCH_SMTP_PASSWORD", "s3cret-pw", TRUE);
+  fx->base.env = g_environ_setenv (fx->base.env, "TRAINWATCH_CA_FILE", tw_test_ca_get_cert (ca), TRUE);
+
+  g_free (tw_test_run_trainwatch_ok (fx->base.env, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->base.env, "send", "--job", "resnet50", "--level", "error",
+                                     "Run failed", "RuntimeError: CUDA error", NULL));
+  while (tw_test_smtpd_get_n_mails (smtpd) < 1)
+    tw_test_iterate_for (100);
+  mail = tw_test_smtpd_dup_mail (smtpd, 0, NULL, NULL, NULL);
+  text = g_strndup (g_bytes_get_data (mail, NULL), g_bytes_get_size (mail));
+  g_assert_nonnull (strstr (text, "Subject: [Trainwatch] resnet50: Run failed"));
+  g_assert_nonnull (strstr (text, "To: ada@example.org, ops@example.org"));
+  g_assert_nonnull (strstr (text, "multipart/alternative"));
+  g_assert_null (strstr (text, "s3cret-pw"));
+
+  tw_test_run_trainwatch (fx->base.env, &test, "test-channel", "email", NULL);
+  g_assert_cmpint (test.status, ==, 0);
+  g_assert_nonnull (strstr (test.out, "250"));
+  g_assert_cmpuint (tw_test_smtpd_get_n_mails (smtpd), ==, 2);
+  tw_test_daemon_quit (fx->base.env);
+  tw_test_smtpd_stop (smtpd);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -313,6 +426,8 @@ main (int   argc,
   g_test_add ("/forward/kill-restart", Fixture, NULL, fixture_setup, test_kill_restart, fixture_teardown);
   g_test_add ("/forward/receiver-down", Fixture, NULL, fixture_setup, test_receiver_down, fixture_teardown);
   g_test_add ("/forward/test-channel", Fixture, NULL, fixture_setup, test_test_channel, fixture_teardown);
+  g_test_add ("/forward/discord-edit", Fixture, NULL, fixture_setup, test_discord_edit, fixture_teardown);
+  g_test_add ("/forward/email", Fixture, NULL, fixture_setup, test_email, fixture_teardown);
 
   return g_test_run ();
 }
