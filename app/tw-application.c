@@ -430,10 +430,47 @@ outbox_failed_cb (TwOutbox    *outbox,
   queue_refresh (self);
 }
 
+/* Tells the user, once, that a service refused a channel's settings: its events
+ * wait until the settings change or a test succeeds. */
+static void
+note_disabled (TwApplication *self,
+               TwOutbox      *outbox,
+               const char    *id)
+{
+  gboolean disabled = tw_outbox_get_state (outbox) == TW_OUTBOX_DISABLED;
+  gboolean was_disabled = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (outbox), "tw-was-disabled"));
+  g_autofree char *title = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(TwEvent) event = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_object_set_data (G_OBJECT (outbox), "tw-was-disabled", GINT_TO_POINTER (disabled));
+  if (!disabled || was_disabled)
+    return;
+
+  /* Translators: %s is a channel: email, slack or discord */
+  title = g_strdup_printf (_("Forwarding to %s stopped"), id);
+  /* Translators: the first %s is the service's answer, the second and third a channel */
+  body = g_strdup_printf (_("%s. Its events wait in the outbox. Fix the settings or the secret, then run "
+                            "“trainwatch test-channel %s”; “trainwatch secret set %s” sets the secret."),
+                          tw_outbox_get_disabled_reason (outbox), id, id);
+  event = tw_event_new (TW_EVENT_MESSAGE, TW_LEVEL_ERROR, NULL, title, body);
+  tw_event_set_id (event, ++self->last_event_id);
+  g_message ("%s: %s", title, body);
+  if (!tw_history_append (self->history, event, &error))
+    g_message ("%s", error->message);
+  remember_event (self, event);
+  tw_channel_deliver (TW_CHANNEL (self->desktop), event);
+  queue_refresh (self);
+}
+
 static void
 outbox_changed_cb (TwOutbox      *outbox,
                    TwApplication *self)
 {
+  for (guint i = 0; i < TW_N_FORWARD_SERVICES; i++)
+    if (self->forwarders[i] != NULL && tw_forwarder_get_outbox (self->forwarders[i]) == outbox)
+      note_disabled (self, outbox, tw_forward_service_to_id (i));
   if (self->control != NULL)
     tw_control_queue_changed (self->control);
 }

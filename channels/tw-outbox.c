@@ -898,6 +898,21 @@ tw_outbox_get_n_messages (TwOutbox *self)
   return self->n_messages;
 }
 
+/**
+ * tw_outbox_get_disabled_reason:
+ * @self: a #TwOutbox
+ *
+ * Returns: (nullable): what the service said when it refused the settings, while
+ *   the outbox is disabled
+ */
+const char *
+tw_outbox_get_disabled_reason (TwOutbox *self)
+{
+  g_return_val_if_fail (TW_IS_OUTBOX (self), NULL);
+
+  return self->disabled_reason;
+}
+
 const char *
 tw_outbox_get_last_answer (TwOutbox *self)
 {

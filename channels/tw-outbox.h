@@ -69,6 +69,7 @@ guint          tw_outbox_get_n_pending_io (TwOutbox        *self);
 guint64        tw_outbox_get_n_sent      (TwOutbox         *self);
 guint64        tw_outbox_get_n_messages  (TwOutbox         *self);
 const char    *tw_outbox_get_last_answer (TwOutbox         *self);
+const char    *tw_outbox_get_disabled_reason (TwOutbox     *self);
 void           tw_outbox_add_json        (TwOutbox         *self,
                                           JsonBuilder      *builder);
 

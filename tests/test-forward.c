@@ -417,6 +417,42 @@ test_email (Fixture       *fx,
   tw_test_smtpd_stop (smtpd);
 }
 
+/* A webhook the service says is gone stops the channel and tells the user; its events
+ * wait, and go once a test succeeds. */
+static void
+test_disabled (Fixture       *fx,
+               gconstpointer  data)
+{
+  g_autoptr(GPtrArray) titles = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  JsonObject *outbox;
+  guint n_messages = 0;
+
+  if (fx->hook == NULL)
+    return;
+
+  g_free (tw_test_run_trainwatch_ok (fx->base.env, NULL));
+  tw_test_webhook_push_answer (fx->hook, 404, "text/plain", "no_service", NULL, 0);
+  send_events (fx, 0, 1);
+  g_assert_true (tw_test_webhook_wait_requests (fx->hook, 1, 60000));
+  send_events (fx, 1, 2);
+  while (outbox_queued (fx, "slack") < 3)
+    tw_test_iterate_for (100);
+
+  status = tw_test_daemon_dup_status (fx->base.env);
+  outbox = json_object_get_object_member (
+    json_object_get_object_member (json_object_get_object_member (json_node_get_object (status), "channels"),
+                                   "slack"), "outbox");
+  g_assert_cmpstr (json_object_get_string_member (outbox, "state"), ==, "disabled");
+  g_assert_cmpstr (json_object_get_string_member (outbox, "disabled_reason"), ==, "HTTP 404: no_service");
+  g_assert_nonnull (tw_test_status_find_event (status, "Forwarding to slack stopped"));
+  g_assert_cmpuint (tw_test_webhook_get_n_requests (fx->hook), ==, 1);
+
+  g_free (tw_test_run_trainwatch_ok (fx->base.env, "test-channel", "slack", NULL));
+  titles = wait_accepted (fx, 3, &n_messages);
+  assert_in_order (titles, 3);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -426,6 +462,7 @@ main (int   argc,
   g_test_add ("/forward/kill-restart", Fixture, NULL, fixture_setup, test_kill_restart, fixture_teardown);
   g_test_add ("/forward/receiver-down", Fixture, NULL, fixture_setup, test_receiver_down, fixture_teardown);
   g_test_add ("/forward/test-channel", Fixture, NULL, fixture_setup, test_test_channel, fixture_teardown);
+  g_test_add ("/forward/disabled", Fixture, NULL, fixture_setup, test_disabled, fixture_teardown);
   g_test_add ("/forward/discord-edit", Fixture, NULL, fixture_setup, test_discord_edit, fixture_teardown);
   g_test_add ("/forward/email", Fixture, NULL, fixture_setup, test_email, fixture_teardown);
 
