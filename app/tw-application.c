@@ -34,6 +34,7 @@
 #include "tw-launcher.h"
 #include "tw-overview.h"
 #include "tw-router.h"
+#include "tw-stall-watch.h"
 #include "tw-secret-command.h"
 #include "tw-secrets.h"
 #include "tw-tray-menu.h"
@@ -1515,6 +1516,7 @@ tw_application_startup (GApplication *application)
       self->tray_spawn = tw_tray_spawn_new (g_application_get_dbus_connection (application), tray);
     }
 
+  tw_stall_watch_start_from_env ();
   self->sigterm_id = g_unix_signal_add (SIGTERM, signal_quit_cb, self);
   self->sigint_id = g_unix_signal_add (SIGINT, signal_quit_cb, self);
 }
@@ -1526,6 +1528,7 @@ tw_application_shutdown (GApplication *application)
 
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_handle_id (&self->sigint_id, g_source_remove);
+  tw_stall_watch_stop ();
   g_cancellable_cancel (self->cancellable);
   if (self->tray_spawn != NULL)
     tw_tray_spawn_stop (self->tray_spawn);

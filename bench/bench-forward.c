@@ -16,6 +16,13 @@
  *                   loop answers it, so a main loop held up shows as a long round trip
  *                   (an upper bound: the bus's latency and the scheduler's are included)
  *   p99_rtt_ms      the 99th percentile of those round trips
+ *   max_busy_ms     the longest main-loop iteration the daemon itself timed during the
+ *                   drain (TRAINWATCH_DEBUG_STALLS, app/tw-stall-watch.c): the stall
+ *                   without the bus; 0 when none took over 2 ms
+ *   idle_max_busy_ms  the same while the daemon only waited
+ *   idle_max_ms     the same probe's longest round trip over 20 s before the receiver
+ *   idle_p99_ms     returns, while the daemon only waits: what the machine and the bus
+ *                   add on their own, to compare max_stall_ms with
  *
  * It prints one JSON line per run and one with the medians; it never fails on them.
  */
@@ -30,6 +37,8 @@
 #include "tw-test-webhook.h"
 
 #define N_EVENTS 1000
+#define IDLE_PROBE_MS 20000
+#define STALL_LOG_MS "2"
 
 static guint n_runs = 3;
 
@@ -122,6 +131,34 @@ percentile (GArray *values,
   return g_array_index (values, double, MIN (i, values->len - 1));
 }
 
+/* The longest "Main loop busy for X ms" the daemon logged after @offset of its log
+ * (TRAINWATCH_DEBUG_STALLS), or 0 if none was over the threshold. */
+static double
+max_busy_since (const char *log,
+                gsize       offset)
+{
+  g_autofree char *text = NULL;
+  gsize length = 0;
+  double max = 0;
+  const char *p;
+
+  if (!g_file_get_contents (log, &text, &length, NULL) || offset > length)
+    return -1;
+  for (p = strstr (text + offset, "Main loop busy for "); p != NULL;
+       p = strstr (p + 1, "Main loop busy for "))
+    max = MAX (max, g_ascii_strtod (p + strlen ("Main loop busy for "), NULL));
+
+  return max;
+}
+
+static gsize
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (gsize) st.st_size : 0;
+}
+
 static gint64
 slack_queued (char **env)
 {
@@ -169,6 +206,10 @@ count_accepted (TwTestWebhook *hook,
 
 typedef struct
 {
+  double idle_busy_ms;
+  double busy_ms;
+  double idle_max_ms;
+  double idle_p99_ms;
   double drain_seconds;
   double messages;
   double rejected;
@@ -190,6 +231,8 @@ run_once (guint    run,
   g_autofree char *config_dir = NULL;
   g_autoptr(GString) lines = g_string_new (NULL);
   Prober prober = { 0 };
+  g_autofree char *daemon_log = NULL;
+  gsize log_at;
   guint n_messages = 0;
   guint n_rejected = 0;
   gint64 start;
@@ -202,6 +245,8 @@ run_once (guint    run,
   fx.env = g_environ_setenv (fx.env, "TRAINWATCH_SLACK_WEBHOOK", url, TRUE);
   fx.env = g_environ_setenv (fx.env, "TRAINWATCH_TEST_ALLOW_WEBHOOK_HOST", tw_test_webhook_get_host_port (hook), TRUE);
   fx.env = g_environ_setenv (fx.env, "TRAINWATCH_CA_FILE", tw_test_webhook_get_ca_file (hook), TRUE);
+  /* the daemon logs each main-loop iteration longer than this, in ms */
+  fx.env = g_environ_setenv (fx.env, "TRAINWATCH_DEBUG_STALLS", STALL_LOG_MS, TRUE);
 
   g_assert_cmpint (g_mkdir_with_parents (run_dir, 0700), ==, 0);
   g_assert_true (g_file_set_contents (log, "", 0, NULL));
@@ -220,6 +265,23 @@ run_once (guint    run,
   while (slack_queued (fx.env) < N_EVENTS)
     tw_test_iterate_for (200);
 
+  /* the same probe first while the daemon only waits (the receiver is still down):
+   * what the machine and the bus add without any sending */
+  daemon_log = g_build_filename (fx.state_dir, "daemon.log", NULL);
+  {
+    Prober idle = { 0 };
+    gsize at = file_size (daemon_log);
+
+    prober_start (&idle, tw_test_bus_get_address (fx.bus));
+    tw_test_iterate_for (IDLE_PROBE_MS);
+    prober_stop (&idle);
+    out->idle_busy_ms = max_busy_since (daemon_log, at);
+    out->idle_p99_ms = percentile (idle.rtts, 0.99);
+    out->idle_max_ms = percentile (idle.rtts, 1.0);
+    g_array_unref (idle.rtts);
+  }
+
+  log_at = file_size (daemon_log);
   prober_start (&prober, tw_test_bus_get_address (fx.bus));
 
   tw_test_webhook_set_down (hook, FALSE);
@@ -229,15 +291,18 @@ run_once (guint    run,
   out->drain_seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
 
   prober_stop (&prober);
+  out->busy_ms = max_busy_since (daemon_log, log_at);
 
   out->messages = n_messages;
   out->rejected = n_rejected;
   out->p99_rtt_ms = percentile (prober.rtts, 0.99);
   out->max_stall_ms = percentile (prober.rtts, 1.0);
   g_print ("{\"run\": %u, \"events\": %d, \"drain_seconds\": %.1f, \"messages\": %u, \"rejected_429\": %u, "
-           "\"probes\": %u, \"max_stall_ms\": %.2f, \"p99_rtt_ms\": %.2f}\n",
+           "\"probes\": %u, \"max_stall_ms\": %.2f, \"p99_rtt_ms\": %.2f, \"idle_max_ms\": %.2f, "
+           "\"idle_p99_ms\": %.2f, \"max_busy_ms\": %.1f, \"idle_max_busy_ms\": %.1f}\n",
            run, N_EVENTS, out->drain_seconds, n_messages, n_rejected, prober.rtts->len,
-           out->max_stall_ms, out->p99_rtt_ms);
+           out->max_stall_ms, out->p99_rtt_ms, out->idle_max_ms, out->idle_p99_ms, out->busy_ms,
+           out->idle_busy_ms);
   g_array_unref (prober.rtts);
 
   tw_test_daemon_quit (fx.env);
@@ -272,12 +337,17 @@ bench_drain (void)
     run_once (i, &figures[i]);
 
   g_print ("{\"median_of\": %u, \"events\": %d, \"drain_seconds\": %.1f, \"messages\": %.0f, "
-           "\"rejected_429\": %.0f, \"max_stall_ms\": %.2f, \"p99_rtt_ms\": %.2f}\n",
+           "\"rejected_429\": %.0f, \"max_stall_ms\": %.2f, \"p99_rtt_ms\": %.2f, \"idle_max_ms\": %.2f, "
+           "\"idle_p99_ms\": %.2f, \"max_busy_ms\": %.1f, \"idle_max_busy_ms\": %.1f}\n",
            n_runs, N_EVENTS, median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, drain_seconds)),
            median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, messages)),
            median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, rejected)),
            median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, max_stall_ms)),
-           median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, p99_rtt_ms)));
+           median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, p99_rtt_ms)),
+           median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, idle_max_ms)),
+           median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, idle_p99_ms)),
+           median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, busy_ms)),
+           median_of (figures, n_runs, G_STRUCT_OFFSET (Figures, idle_busy_ms)));
 }
 
 int
