@@ -1513,7 +1513,7 @@ tw_application_startup (GApplication *application)
     {
       g_autofree char *tray = tw_tray_spawn_dup_default_program ();
 
-      self->tray_spawn = tw_tray_spawn_new (g_application_get_dbus_connection (application), tray);
+      self->tray_spawn = tw_tray_spawn_new (g_application_get_dbus_connection (application), tray, self->config);
     }
 
   tw_stall_watch_start_from_env ();

@@ -92,6 +92,14 @@ static const TwConfigKey keys[] = {
               "non-critical notifications of that run. Critical ones still come through."),
   },
   {
+    .group = "general",
+    .key = "tray-icon",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "true",
+    .doc = N_("Whether the daemon shows its icon in the panel (trainwatch-tray), where the "
+              "panel shows such icons. Turned off, the icon goes away at once."),
+  },
+  {
     .group = "runs",
     .key = "stall-minutes",
     .type = TW_CONFIG_TYPE_INT,

@@ -9,7 +9,8 @@
  * those in a row the daemon gives up until a panel appears anew. A panel
  * that restarts needs nothing from here: the running tray registers again
  * by itself. On quit the tray is sent SIGTERM (it also leaves by itself when
- * the daemon's bus name goes away).
+ * the daemon's bus name goes away). The config's [general] tray-icon turns it
+ * off and on again at once (the preferences window's "Show the tray icon").
  */
 #include "config.h"
 
@@ -17,6 +18,8 @@
 
 #include <glib/gi18n.h>
 #include <signal.h>
+
+#include "tw-config.h"
 
 #define WATCHER_NAME "org.kde.StatusNotifierWatcher"
 /* An exit this soon after the start counts as a crash. */
@@ -31,6 +34,9 @@ struct _TwTraySpawn
 
   GDBusConnection *connection;
   char            *program;       /* NULL: no tray */
+  TwConfig        *config;        /* nullable */
+  gboolean         enabled;       /* [general] tray-icon */
+  gboolean         terminating;   /* sent SIGTERM because it was turned off */
   guint            watch_id;
   gboolean         watcher_known;
   gboolean         watcher_present;
@@ -79,6 +85,15 @@ wait_cb (GObject      *source,
 
   self = user_data;
   g_clear_object (&self->process);
+  if (self->terminating)
+    {
+      /* Turned off, and maybe on again meanwhile: not a crash. */
+      self->terminating = FALSE;
+      g_debug ("The tray icon was turned off");
+      if (self->enabled && self->watcher_present && !self->stopped)
+        start (self);
+      return;
+    }
   g_free (self->last_exit);
   if (g_subprocess_get_if_signaled (process))
     self->last_exit = g_strdup_printf (_("ended by signal %d"), g_subprocess_get_term_sig (process));
@@ -113,7 +128,8 @@ start (TwTraySpawn *self)
 {
   g_autoptr(GError) error = NULL;
 
-  if (self->process != NULL || self->restart_id != 0 || self->given_up || self->stopped || self->program == NULL)
+  if (self->process != NULL || self->restart_id != 0 || self->given_up || self->stopped || self->program == NULL ||
+      !self->enabled)
     return;
 
   /* Its messages go where the daemon's go (daemon.log). */
@@ -165,11 +181,43 @@ watcher_vanished_cb (GDBusConnection *connection,
 }
 
 static void
+config_changed_cb (TwConfig *config,
+                   gpointer  user_data)
+{
+  TwTraySpawn *self = user_data;
+  gboolean enabled = tw_config_get_boolean (config, "general", "tray-icon");
+
+  if (enabled == self->enabled)
+    return;
+
+  self->enabled = enabled;
+  if (!enabled)
+    {
+      g_clear_handle_id (&self->restart_id, g_source_remove);
+      if (self->process != NULL && !self->terminating)
+        {
+          self->terminating = TRUE;
+          g_subprocess_send_signal (self->process, SIGTERM);
+        }
+    }
+  else if (self->watcher_present && !self->terminating)
+    {
+      /* Turning it on again is a fresh start, also after it kept crashing. */
+      self->given_up = FALSE;
+      self->fast_exits = 0;
+      start (self);
+    }
+}
+
+static void
 tw_tray_spawn_dispose (GObject *object)
 {
   TwTraySpawn *self = TW_TRAY_SPAWN (object);
 
   tw_tray_spawn_stop (self);
+  if (self->config != NULL)
+    g_signal_handlers_disconnect_by_data (self->config, self);
+  g_clear_object (&self->config);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->connection);
 
@@ -200,6 +248,7 @@ static void
 tw_tray_spawn_init (TwTraySpawn *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->enabled = TRUE;
 }
 
 /**
@@ -226,23 +275,33 @@ tw_tray_spawn_dup_default_program (void)
  * tw_tray_spawn_new:
  * @connection: the session bus
  * @program: (nullable): the tray program, %NULL for none
+ * @config: (nullable): the daemon's config, whose [general] tray-icon turns
+ *   the tray off and on; %NULL: always on
  *
  * Watches for a StatusNotifierWatcher on @connection and starts @program
- * while there is one, until tw_tray_spawn_stop().
+ * while there is one (and the config wants it), until tw_tray_spawn_stop().
  *
  * Returns: (transfer full): a new #TwTraySpawn
  */
 TwTraySpawn *
 tw_tray_spawn_new (GDBusConnection *connection,
-                   const char      *program)
+                   const char      *program,
+                   TwConfig        *config)
 {
   TwTraySpawn *self;
 
   g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), NULL);
+  g_return_val_if_fail (config == NULL || TW_IS_CONFIG (config), NULL);
 
   self = g_object_new (TW_TYPE_TRAY_SPAWN, NULL);
   self->connection = g_object_ref (connection);
   self->program = g_strdup (program);
+  if (config != NULL)
+    {
+      self->config = g_object_ref (config);
+      self->enabled = tw_config_get_boolean (config, "general", "tray-icon");
+      g_signal_connect (config, "changed", G_CALLBACK (config_changed_cb), self);
+    }
   if (program != NULL)
     self->watch_id = g_bus_watch_name_on_connection (connection, WATCHER_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                                      watcher_appeared_cb, watcher_vanished_cb, self, NULL);
@@ -277,8 +336,8 @@ tw_tray_spawn_stop (TwTraySpawn *self)
  * @self: a #TwTraySpawn
  * @builder: a #JsonBuilder inside an object
  *
- * Adds the members `program` (null when none), `state` ("disabled", "waiting"
- * for a panel, "running", "restarting", "given-up", "stopped"), `watcher`
+ * Adds the members `program` (null when none), `state` ("disabled", "hidden"
+ * by the config's [general] tray-icon, "waiting" for a panel, "running", "restarting", "given-up", "stopped"), `watcher`
  * (whether a StatusNotifierWatcher is on the bus; null before the daemon knows),
  * `pid` (null when not running), `starts` and `last_exit` (how it last ended,
  * or why it could not start; null before).
@@ -295,6 +354,8 @@ tw_tray_spawn_add_json (TwTraySpawn *self,
 
   if (self->program == NULL)
     state = "disabled";
+  else if (!self->enabled && self->process == NULL)
+    state = "hidden";
   else if (self->stopped)
     state = "stopped";
   else if (self->process != NULL)

@@ -6,6 +6,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "tw-config.h"
+
 G_BEGIN_DECLS
 
 /* The tray program to start; empty for none. Else LIBEXECDIR/trainwatch-tray. */
@@ -16,7 +18,8 @@ G_DECLARE_FINAL_TYPE (TwTraySpawn, tw_tray_spawn, TW, TRAY_SPAWN, GObject)
 
 char        *tw_tray_spawn_dup_default_program (void);
 TwTraySpawn *tw_tray_spawn_new                 (GDBusConnection *connection,
-                                                const char      *program);
+                                                const char      *program,
+                                                TwConfig        *config);
 void         tw_tray_spawn_stop                (TwTraySpawn     *self);
 void         tw_tray_spawn_add_json            (TwTraySpawn     *self,
                                                 JsonBuilder     *builder);

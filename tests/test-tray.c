@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "tw-config.h"
 #include "tw-test-daemon.h"
 
 #define WATCHER_NAME "org.kde.StatusNotifierWatcher"
@@ -441,6 +442,49 @@ notified (Fixture  *fx,
   return FALSE;
 }
 
+static void
+set_tray_icon (const char *value)
+{
+  g_autofree char *path = g_build_filename (g_get_user_config_dir (), "trainwatch", "trainwatch.conf", NULL);
+  g_autoptr(TwConfig) config = tw_config_new (path);
+  g_autoptr(GError) error = NULL;
+
+  tw_config_load (config, &error);
+  g_assert_no_error (error);
+  g_assert_true (tw_config_set_value (config, "general", "tray-icon", value, &error));
+  g_assert_no_error (error);
+}
+
+/* [general] tray-icon = false takes the icon away at once, and true brings it back. */
+static void
+test_hidden (Fixture       *fx,
+             gconstpointer  data)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(JsonObject) status = NULL;
+
+  if (!have_desktop ())
+    return;
+
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
+  first = wait_for_item (fx, NULL);
+
+  set_tray_icon ("false");
+  g_assert_true (poll_until (tray_state_is, fx, "hidden", WAIT_MS));
+  g_assert_true (tw_test_wait_for_bus_name (first, FALSE, WAIT_MS));
+  g_assert_true (poll_until (item_gone, fx, NULL, WAIT_MS));
+  status = dup_tray_status (fx);
+  g_assert_cmpint (json_object_get_int_member (status, "starts"), ==, 1);
+  g_clear_pointer (&status, json_object_unref);
+
+  set_tray_icon ("true");
+  second = wait_for_item (fx, NULL);
+  g_assert_true (poll_until (tray_state_is, fx, "running", WAIT_MS));
+  status = dup_tray_status (fx);
+  g_assert_cmpint (json_object_get_int_member (status, "starts"), ==, 2);
+}
+
 /* The menu a host shows: the running job with its progress, the commands; and
  * choosing an item runs the daemon's action. */
 static void
@@ -825,6 +869,7 @@ main (int    argc,
   g_test_add ("/tray/give-up", Fixture, false_program, fixture_setup, test_give_up, fixture_teardown);
   g_test_add ("/tray/overview", Fixture, NULL, fixture_setup, test_overview, fixture_teardown);
   g_test_add ("/tray/late-panel", Fixture, NULL, fixture_setup, test_late_panel, fixture_teardown);
+  g_test_add ("/tray/hidden", Fixture, NULL, fixture_setup, test_hidden, fixture_teardown);
 
   status = g_test_run ();
   g_strfreev (session_environ);
