@@ -11,6 +11,7 @@
 #include "tw-client.h"
 #include "tw-command.h"
 #include "tw-inspect.h"
+#include "tw-preferences-command.h"
 #include "tw-run-command.h"
 #include "tw-secret-command.h"
 
@@ -63,6 +64,10 @@ main (int    argc,
     case TW_COMMAND_SECRET_SET:
     case TW_COMMAND_SECRET_CLEAR:
       return tw_secret_command_run (command);
+
+    /* The window is a program of its own; the daemon need not run for it. */
+    case TW_COMMAND_PREFERENCES:
+      return tw_preferences_command_run (command);
 
     case TW_COMMAND_DAEMON:
       {

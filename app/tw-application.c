@@ -33,6 +33,7 @@
 #include "tw-job.h"
 #include "tw-launcher.h"
 #include "tw-overview.h"
+#include "tw-preferences-command.h"
 #include "tw-router.h"
 #include "tw-stall-watch.h"
 #include "tw-secret-command.h"
@@ -1402,19 +1403,29 @@ quit_action_cb (GSimpleAction *action,
   g_idle_add_full (G_PRIORITY_LOW, quit_idle_cb, g_object_ref (user_data), g_object_unref);
 }
 
-/* Until there is a preferences window: say where the settings are, on the desktop
- * only (this is no news to forward), and in the log. */
+/* The tray's "Preferences…": the window is a program of its own. Should it not
+ * start, say where the settings are instead, on the desktop only (this is no
+ * news to forward), and in the log. */
 static void
 preferences_action_cb (GSimpleAction *action,
                        GVariant      *parameter,
                        gpointer       user_data)
 {
   TwApplication *self = user_data;
-  g_autofree char *body = g_strdup_printf (_("Trainwatch is set up in the file %s. Edit it with a text "
-                                             "editor; changes apply as soon as it is saved."),
-                                           tw_config_get_path (self->config));
-  g_autoptr(TwEvent) event = tw_event_new (TW_EVENT_MESSAGE, TW_LEVEL_INFO, NULL, _("Preferences"), body);
+  g_autoptr(GSubprocess) window = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(TwEvent) event = NULL;
 
+  /* Not waited for: GSubprocess reaps it when it exits. */
+  window = tw_preferences_spawn (&error);
+  if (window != NULL)
+    return;
+
+  body = g_strdup_printf (_("%s. Trainwatch is set up in the file %s; edit it with a text editor, and "
+                            "changes apply as soon as it is saved."),
+                          error->message, tw_config_get_path (self->config));
+  event = tw_event_new (TW_EVENT_MESSAGE, TW_LEVEL_INFO, NULL, _("Preferences"), body);
   g_message ("%s", body);
   tw_channel_deliver (TW_CHANNEL (self->desktop), event);
 }

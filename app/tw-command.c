@@ -54,6 +54,7 @@ static const CommandInfo commands[] = {
     N_("The message goes at once, whatever the channel’s list of events, rate limit or "
        "outbox hold. The exit status is 0 when the service accepted it. A channel that was "
        "stopped because the service refused its settings sends again once a test succeeds.") },
+  { "preferences", "", N_("Open the preferences window") },
   { "quit", "", N_("Stop the daemon") },
   { "help", N_("[COMMAND]"), N_("Show help for a command") },
 };
@@ -734,6 +735,11 @@ tw_command_parse (int                 argc,
   else if (g_str_equal (verb, "resume"))
     {
       if (!parse_simple (command, TW_COMMAND_RESUME, "resume", FALSE, argc - 1, argv + 1, error))
+        return NULL;
+    }
+  else if (g_str_equal (verb, "preferences"))
+    {
+      if (!parse_simple (command, TW_COMMAND_PREFERENCES, "preferences", FALSE, argc - 1, argv + 1, error))
         return NULL;
     }
   else if (g_str_equal (verb, "quit"))

@@ -37,6 +37,7 @@ typedef enum
   TW_COMMAND_SECRET_CLEAR,   /* run by the client itself, never forwarded */
   TW_COMMAND_SECRET_STATUS,
   TW_COMMAND_TEST_CHANNEL,
+  TW_COMMAND_PREFERENCES,    /* run by the client itself: it starts the window */
 } TwCommandKind;
 
 typedef enum

@@ -116,6 +116,7 @@ fixture_setup (Fixture       *fx,
   fx->env = g_environ_setenv (fx->env, "XDG_DATA_DIRS", system_data_dirs, TRUE);
   fx->env = g_environ_unsetenv (fx->env, "XDG_CONFIG_DIRS");
   fx->env = g_environ_setenv (fx->env, "TRAINWATCH_TRAY", tray, TRUE);
+  fx->env = g_environ_setenv (fx->env, "TRAINWATCH_PREFERENCES", g_getenv ("TW_TEST_TRAINWATCH_PREFERENCES"), TRUE);
   fx->env = g_environ_setenv (fx->env, "G_MESSAGES_DEBUG", "tw-app tw-tray", TRUE);
 
   /* Notifications go here, not to whatever the bus would start on demand. */
@@ -418,28 +419,21 @@ file_has_contents (Fixture  *fx,
   return g_file_get_contents (expected[0], &contents, NULL, NULL) && g_str_equal (contents, expected[1]);
 }
 
-typedef struct
+static guint32
+get_name_pid (Fixture    *fx,
+              const char *name)
 {
-  const char *summary;
-  const char *body_part;
-} NotifyWait;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  guint32 pid;
 
-static gboolean
-notified (Fixture  *fx,
-          gpointer  data)
-{
-  NotifyWait *wait = data;
-  g_autoptr(GPtrArray) calls = tw_test_notifyd_get_notify_calls (fx->notifyd);
-
-  for (guint i = 0; i < calls->len; i++)
-    {
-      GVariant *call = g_ptr_array_index (calls, i);
-
-      if (g_strcmp0 (tw_test_notify_call_get_summary (call), wait->summary) == 0 &&
-          strstr (tw_test_notify_call_get_body (call), wait->body_part) != NULL)
-        return TRUE;
-    }
-  return FALSE;
+  reply = g_dbus_connection_call_sync (fx->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(u)"),
+                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &pid);
+  return pid;
 }
 
 static void
@@ -575,13 +569,19 @@ test_menu (Fixture       *fx,
   g_assert_true (poll_until (file_has_contents, fx, opened, WAIT_MS));
   g_free ((char *) opened[1]);
 
-  /* Preferences… says where the config file is */
+  /* Preferences… starts the window, a unique application: a second click
+   * presents the same process */
   click (fx, tray, "Preferences…");
+  g_assert_true (tw_test_wait_for_bus_name (APP_ID, TRUE, WAIT_MS));
   {
-    g_autofree char *config = g_build_filename (g_get_user_config_dir (), "trainwatch", "trainwatch.conf", NULL);
-    NotifyWait notify = { "Preferences", config };
+    guint32 pid = get_name_pid (fx, APP_ID);
 
-    g_assert_true (poll_until (notified, fx, &notify, WAIT_MS));
+    click (fx, tray, "Preferences…");
+    tw_test_iterate_for (500);
+    g_assert_true (tw_test_bus_name_has_owner (APP_ID));
+    g_assert_cmpuint (get_name_pid (fx, APP_ID), ==, pid);
+    g_assert_cmpint (kill ((pid_t) pid, SIGTERM), ==, 0);
+    g_assert_true (tw_test_wait_for_bus_name (APP_ID, FALSE, WAIT_MS));
   }
 
   /* Pause notifications holds them in the daemon; Resume, enabled only
