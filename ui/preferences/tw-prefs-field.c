@@ -3,7 +3,10 @@
  *
  * Every control here is bound to one key of the config file through TwConfig: a
  * change the schema accepts is written at once (the daemon reloads the file), a
- * value it refuses is shown at the field, with the reason, and never written. A
+ * value it refuses is shown at the field, with the reason, and never written.
+ * Typed text is checked at each keystroke and written once the typing pauses
+ * (WRITE_DELAY_MS), on Enter or when the focus leaves, so that what is on the
+ * way to a value ("" before "50,75", "6" before "60") is not written. A
  * change of the file from elsewhere (the daemon, a text editor) updates the
  * control, unless the user is in the middle of typing something not yet valid.
  */
@@ -13,9 +16,13 @@
 
 #include <glib/gi18n.h>
 
+#define WRITE_DELAY_MS 400
+
 typedef struct
 {
   TwConfig          *config;
+  GtkWidget         *control;      /* not a reference: the binding lives in its data */
+  guint              write_id;     /* a typed value waits to be written */
   char              *group;
   char              *key;
   char              *empty_value;  /* nullable: what an empty entry stands for */
@@ -30,6 +37,8 @@ binding_free (gpointer data)
 {
   Binding *binding = data;
 
+  /* Written on unrealize, when the window closes; here the entry is half gone. */
+  g_clear_handle_id (&binding->write_id, g_source_remove);
   g_clear_object (&binding->config);
   g_free (binding->group);
   g_free (binding->key);
@@ -47,6 +56,7 @@ bind (GtkWidget  *control,
   g_autofree char *name = tw_prefs_dup_field_name (group, key);
 
   binding->config = g_object_ref (config);
+  binding->control = control;
   binding->group = g_strdup (group);
   binding->key = g_strdup (key);
   binding->schema = tw_prefs_lookup_key (group, key);
@@ -414,36 +424,83 @@ dup_entry_value (Binding     *binding,
   return g_steal_pointer (&normalized);
 }
 
+/* Writes the entry's value if it is valid; the error label says why not. */
 static void
-entry_changed_cb (GtkEditable *editable,
-                  gpointer     user_data)
+write_entry (Binding *binding)
 {
-  Binding *binding = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *reason = NULL;
   g_autofree char *value = NULL;
   g_autofree char *stored = NULL;
 
+  value = dup_entry_value (binding, gtk_editable_get_text (GTK_EDITABLE (binding->control)), &reason);
+  if (value == NULL)
+    return;
+
+  stored = dup_stored (binding);
+  if (stored == NULL || g_str_equal (stored, value))
+    return;
+  if (!tw_config_set_value (binding->config, binding->group, binding->key, value, &error))
+    tw_prefs_show_error (binding->control, binding->error_label, error->message);
+}
+
+static gboolean
+write_timeout_cb (gpointer user_data)
+{
+  Binding *binding = user_data;
+
+  binding->write_id = 0;
+  write_entry (binding);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+flush_entry (Binding *binding)
+{
+  if (binding->write_id == 0)
+    return;
+  g_clear_handle_id (&binding->write_id, g_source_remove);
+  write_entry (binding);
+}
+
+static void
+entry_changed_cb (GtkEditable *editable,
+                  gpointer     user_data)
+{
+  Binding *binding = user_data;
+  g_autofree char *reason = NULL;
+  g_autofree char *value = NULL;
+
   if (binding->updating)
     return;
 
+  g_clear_handle_id (&binding->write_id, g_source_remove);
   value = dup_entry_value (binding, gtk_editable_get_text (editable), &reason);
-  if (value == NULL)
-    {
-      tw_prefs_show_error (GTK_WIDGET (editable), binding->error_label, reason);
-      return;
-    }
+  tw_prefs_show_error (GTK_WIDGET (editable), binding->error_label, reason);
+  if (value != NULL)
+    binding->write_id = g_timeout_add (WRITE_DELAY_MS, write_timeout_cb, binding);
+}
 
-  stored = dup_stored (binding);
-  if (stored == NULL)
-    return;
-  if (!g_str_equal (stored, value) &&
-      !tw_config_set_value (binding->config, binding->group, binding->key, value, &error))
-    {
-      tw_prefs_show_error (GTK_WIDGET (editable), binding->error_label, error->message);
-      return;
-    }
-  tw_prefs_show_error (GTK_WIDGET (editable), binding->error_label, NULL);
+static void
+entry_activate_cb (GtkEntry *entry,
+                   gpointer  user_data)
+{
+  flush_entry (user_data);
+}
+
+static void
+focus_leave_cb (GtkEventControllerFocus *controller,
+                gpointer                 user_data)
+{
+  flush_entry (user_data);
+}
+
+/* What was typed last is not lost when the window closes. */
+static void
+entry_unrealize_cb (GtkWidget *widget,
+                    gpointer   user_data)
+{
+  flush_entry (user_data);
 }
 
 static void
@@ -457,7 +514,7 @@ entry_config_changed_cb (TwConfig *config,
   g_autofree char *shown = NULL;
   const char *text;
 
-  if (stored == NULL)
+  if (stored == NULL || binding->write_id != 0)
     return;
 
   /* What the user is typing stays while it is not valid yet, or means the same. */
@@ -497,6 +554,7 @@ tw_prefs_entry_row_new (TwConfig         *config,
   GtkWidget *control = gtk_entry_new ();
   Binding *binding = bind (control, config, group, key);
   GtkWidget *row;
+  GtkEventController *focus;
   g_autofree char *stored = dup_stored (binding);
 
   binding->empty_value = g_strdup (empty_value);
@@ -519,6 +577,11 @@ tw_prefs_entry_row_new (TwConfig         *config,
   row = tw_prefs_row_new (title, subtitle, control, NULL);
   binding->error_label = add_error_label (row, control);
   g_signal_connect (control, "changed", G_CALLBACK (entry_changed_cb), binding);
+  g_signal_connect (control, "activate", G_CALLBACK (entry_activate_cb), binding);
+  focus = gtk_event_controller_focus_new ();
+  g_signal_connect (focus, "leave", G_CALLBACK (focus_leave_cb), binding);
+  gtk_widget_add_controller (control, focus);
+  g_signal_connect (control, "unrealize", G_CALLBACK (entry_unrealize_cb), binding);
   g_signal_connect_object (config, "changed", G_CALLBACK (entry_config_changed_cb), control, 0);
 
   return row;

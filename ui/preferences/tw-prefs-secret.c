@@ -217,13 +217,14 @@ tw_prefs_secret_row_new (TwSecretKind  kind,
   GtkWidget *controls = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *row;
   GtkWidget *title_label;
+  g_autofree char *entry_name = g_strconcat ("secret/", tw_secret_kind_to_string (kind), NULL);
 
   secret->kind = kind;
   secret->cancellable = g_cancellable_new ();
   secret->entry = gtk_password_entry_new ();
   gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (secret->entry), TRUE);
   gtk_editable_set_width_chars (GTK_EDITABLE (secret->entry), 28);
-  gtk_widget_set_name (secret->entry, tw_secret_kind_to_string (kind));
+  gtk_widget_set_name (secret->entry, entry_name);
   secret->forget_button = gtk_button_new_with_mnemonic (_("_Remove"));
   gtk_widget_set_sensitive (secret->forget_button, FALSE);
   gtk_box_append (GTK_BOX (controls), secret->entry);

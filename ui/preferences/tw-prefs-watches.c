@@ -214,6 +214,7 @@ watch_row_new (WatchesPage *page,
   g_autofree char *remove_name = NULL;
   g_autofree char *rename_name = NULL;
   g_autofree char *widget_name = g_strconcat ("watch/", name, NULL);
+  g_autofree char *state_name = g_strconcat ("watch-state/", name, NULL);
 
   gtk_widget_set_margin_start (row, 12);
   gtk_widget_set_margin_end (row, 12);
@@ -234,6 +235,7 @@ watch_row_new (WatchesPage *page,
   gtk_label_set_xalign (GTK_LABEL (path_label), 0);
   gtk_label_set_selectable (GTK_LABEL (path_label), TRUE);
   gtk_label_set_ellipsize (GTK_LABEL (path_label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_set_name (state_label, state_name);
   gtk_label_set_xalign (GTK_LABEL (state_label), 0);
   gtk_label_set_wrap (GTK_LABEL (state_label), TRUE);
   gtk_widget_add_css_class (state_label, "dim-label");
