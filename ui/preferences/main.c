@@ -8,14 +8,22 @@
 
 #include "tw-prefs-application.h"
 
+/* When set and not empty: where the translations are, instead of LOCALEDIR. */
+#define LOCALEDIR_ENV "TRAINWATCH_LOCALEDIR"
+
 int
 main (int    argc,
       char **argv)
 {
   g_autoptr(TwPrefsApplication) application = NULL;
+  const char *localedir = g_getenv (LOCALEDIR_ENV);
+
+  /* The tests read the translations the build made, from the build folder. */
+  if (localedir == NULL || localedir[0] == '\0')
+    localedir = LOCALEDIR;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_application_name (_("Trainwatch Preferences"));
