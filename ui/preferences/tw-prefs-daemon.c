@@ -342,9 +342,11 @@ tw_prefs_daemon_set_paused (TwPrefsDaemon *self,
   if (self->actions == NULL || !g_action_group_has_action (G_ACTION_GROUP (self->actions), "pause"))
     return FALSE;
 
+  /* Not checked against the group's idea of "resume" being enabled: that comes a
+   * little after the pause itself, and the daemon ignores a resume with no pause. */
   if (paused)
     g_action_group_activate_action (G_ACTION_GROUP (self->actions), "pause", g_variant_new_string (""));
-  else if (g_action_group_get_action_enabled (G_ACTION_GROUP (self->actions), "resume"))
+  else
     g_action_group_activate_action (G_ACTION_GROUP (self->actions), "resume", NULL);
 
   return TRUE;
