@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <gtk/gtk.h>
 #include <signal.h>
 #include <string.h>
@@ -607,6 +608,36 @@ test_slack (Fixture       *fx,
   g_assert_true (gtk_widget_has_css_class (result, "success"));
 }
 
+/* With LANGUAGE=de the window speaks German, from the build's translations. */
+static void
+test_german (Fixture       *fx,
+             gconstpointer  data)
+{
+  GtkStack *stack;
+  GtkWidget *port;
+  GtkWidget *error_label;
+
+  if (fx->skipped)
+    return;
+
+  g_setenv ("LANGUAGE", "de", TRUE);
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("TW_TEST_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  open_window (fx);
+
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (fx->window)), ==, "Trainwatch-Einstellungen");
+  stack = tw_prefs_window_get_stack (fx->window);
+  g_assert_cmpstr (gtk_stack_page_get_title (gtk_stack_get_page (stack, gtk_stack_get_child_by_name (stack, "general"))),
+                   ==, "Allgemein");
+  port = get_widget (fx, "email/port");
+  type_text (port, "70000");
+  error_label = gtk_widget_get_next_sibling (gtk_widget_get_parent (port));
+  g_assert_true (GTK_IS_LABEL (error_label));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (error_label)), ==,
+                   "Nicht gespeichert: Erwartet wird eine ganze Zahl von 0 bis 65535.");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -618,6 +649,7 @@ main (int    argc,
   g_test_add ("/preferences/autostart", Fixture, NULL, fixture_setup, test_autostart, fixture_teardown);
   g_test_add ("/preferences/table", Fixture, "body body-markup actions", fixture_setup, test_table,
               fixture_teardown);
+  g_test_add ("/preferences/german", Fixture, NULL, fixture_setup, test_german, fixture_teardown);
   g_test_add ("/preferences/slack", Fixture, "body body-markup actions", fixture_setup, test_slack,
               fixture_teardown);
 
