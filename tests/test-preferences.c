@@ -65,8 +65,9 @@ fixture_setup (Fixture       *fx,
   fx->xvfb = tw_test_xvfb_start ();
   g_setenv ("DISPLAY", tw_test_xvfb_get_display (fx->xvfb), TRUE);
   fx->base.env = g_environ_setenv (fx->base.env, "DISPLAY", tw_test_xvfb_get_display (fx->xvfb), TRUE);
-  /* No accessibility bus on this private bus. */
-  g_setenv ("GTK_A11Y", "none", TRUE);
+  /* No accessibility bus on this private bus: GTK's test backend, which the
+   * accessibility case reads. */
+  g_setenv ("GTK_A11Y", "test", TRUE);
   gtk_init ();
 
   fx->config = tw_config_new (fx->base.config_path);
@@ -608,6 +609,61 @@ test_slack (Fixture       *fx,
   g_assert_true (gtk_widget_has_css_class (result, "success"));
 }
 
+static gboolean
+has_accessible_name (GtkWidget *widget)
+{
+  return gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL) ||
+         gtk_test_accessible_has_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY) ||
+         (GTK_IS_BUTTON (widget) && gtk_button_get_label (GTK_BUTTON (widget)) != NULL);
+}
+
+/* Every control of every page (the composite widgets' insides and the sidebar's rows,
+ * which GTK names itself, left out). */
+static void
+check_controls (GtkWidget *widget,
+                guint     *n_controls)
+{
+  if (GTK_IS_STACK_SIDEBAR (widget))
+    return;
+  if (GTK_IS_BUTTON (widget) || GTK_IS_SWITCH (widget) || GTK_IS_ENTRY (widget) ||
+      GTK_IS_PASSWORD_ENTRY (widget) || GTK_IS_DROP_DOWN (widget))
+    {
+      if (!has_accessible_name (widget))
+        g_error ("A %s (%s) has no accessible name", G_OBJECT_TYPE_NAME (widget), gtk_widget_get_name (widget));
+      /* reachable with Tab: the control itself, or the text inside an entry */
+      g_assert_true (gtk_widget_get_can_focus (widget));
+      if (GTK_IS_BUTTON (widget) || GTK_IS_SWITCH (widget))
+        g_assert_true (gtk_widget_get_focusable (widget));
+      (*n_controls)++;
+      return;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    check_controls (child, n_controls);
+}
+
+/* Every control has an accessible name and takes the keyboard focus. */
+static void
+test_accessible (Fixture       *fx,
+                 gconstpointer  data)
+{
+  guint n_controls = 0;
+  g_autoptr(GtkWidget) unnamed = g_object_ref_sink (gtk_switch_new ());
+
+  if (fx->skipped)
+    return;
+  /* the check can fail */
+  g_assert_false (has_accessible_name (unnamed));
+
+  /* a watch and a rule, so that their rows are there too */
+  g_assert_true (tw_config_set_value (fx->config, "watch:resnet50", "path", "~/runs/resnet50/train.log", NULL));
+  g_assert_true (tw_config_set_value (fx->config, "rule:oom", "pattern", "CUDA out of memory", NULL));
+  open_window (fx);
+  check_controls (GTK_WIDGET (fx->window), &n_controls);
+  /* the table alone has 64 switches */
+  g_assert_cmpuint (n_controls, >, 100);
+  g_test_message ("%u controls, each with a name", n_controls);
+}
+
 /* With LANGUAGE=de the window speaks German, from the build's translations. */
 static void
 test_german (Fixture       *fx,
@@ -649,6 +705,7 @@ main (int    argc,
   g_test_add ("/preferences/autostart", Fixture, NULL, fixture_setup, test_autostart, fixture_teardown);
   g_test_add ("/preferences/table", Fixture, "body body-markup actions", fixture_setup, test_table,
               fixture_teardown);
+  g_test_add ("/preferences/accessible", Fixture, NULL, fixture_setup, test_accessible, fixture_teardown);
   g_test_add ("/preferences/german", Fixture, NULL, fixture_setup, test_german, fixture_teardown);
   g_test_add ("/preferences/slack", Fixture, "body body-markup actions", fixture_setup, test_slack,
               fixture_teardown);
