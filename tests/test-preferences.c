@@ -22,6 +22,8 @@
 #include "tw-prefs-pages.h"
 #include "tw-prefs-window.h"
 #include "tw-test-daemon.h"
+#include "tw-test-smtpd.h"
+#include "tw-test-tls.h"
 #include "tw-test-webhook.h"
 
 #define WAIT_MS 30000
@@ -33,6 +35,7 @@ typedef struct
   TwTestXvfb    *xvfb;
   GSubprocess   *keyring;
   TwTestWebhook *webhook;
+  TwTestSmtpd   *smtpd;
   TwConfig      *config;
   TwPrefsDaemon *daemon;
   TwPrefsWindow *window;
@@ -101,6 +104,7 @@ fixture_teardown (Fixture       *fx,
   if (tw_test_daemon_is_running ())
     tw_test_daemon_quit (fx->base.env);
   g_clear_pointer (&fx->webhook, tw_test_webhook_free);
+  g_clear_pointer (&fx->smtpd, tw_test_smtpd_stop);
   if (fx->keyring != NULL)
     {
       g_subprocess_send_signal (fx->keyring, SIGTERM);
@@ -610,6 +614,103 @@ test_slack (Fixture       *fx,
 }
 
 static gboolean
+result_changed (Fixture       *fx,
+                gconstpointer  data)
+{
+  GtkWidget *result = get_widget (fx, "test-result/email");
+
+  return gtk_widget_get_visible (result) && gtk_widget_get_sensitive (get_widget (fx, "test/email")) &&
+         g_strcmp0 (gtk_label_get_text (GTK_LABEL (result)), data) != 0;
+}
+
+static gboolean
+email_available (Fixture       *fx,
+                 gconstpointer  data)
+{
+  g_autoptr(JsonNode) status = tw_test_daemon_dup_status (fx->base.env);
+  JsonObject *channels = json_object_get_object_member (json_node_get_object (status), "channels");
+  JsonObject *email = json_object_get_object_member (channels, "email");
+
+  return email != NULL && json_object_get_boolean_member_with_default (email, "available", FALSE);
+}
+
+/* The Email page set up for a mail server on loopback (STARTTLS and a login); Send test
+ * shows the server's complaint about a wrong login, then sends with the right one. */
+static void
+test_email (Fixture       *fx,
+            gconstpointer  data)
+{
+  g_autofree char *program = g_find_program_in_path ("gnome-keyring-daemon");
+  g_autofree char *ca_dir = NULL;
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *port = NULL;
+  g_autofree char *refused = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *marked = NULL;
+  g_autoptr(TwTestCa) ca = NULL;
+  g_autoptr(GUri) uri = NULL;
+  GtkWidget *result;
+
+  if (fx->skipped)
+    return;
+  if (program == NULL || !tw_test_smtpd_is_supported () || !tw_test_ca_is_supported ())
+    {
+      g_test_skip ("needs gnome-keyring, python3-aiosmtpd and openssl");
+      return;
+    }
+
+  start_keyring (fx);
+  ca_dir = g_build_filename (g_get_user_cache_dir (), "mail-ca", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (ca_dir, 0700), ==, 0);
+  ca = tw_test_ca_new (ca_dir, "test");
+  tw_test_ca_issue (ca, "server", "DNS:localhost,IP:127.0.0.1", &cert, &key);
+  fx->smtpd = tw_test_smtpd_start ("starttls", "ada", "s3cret", cert, key);
+  uri = g_uri_parse (tw_test_smtpd_get_url (fx->smtpd), G_URI_FLAGS_NONE, NULL);
+  g_assert_nonnull (uri);
+  port = g_strdup_printf ("%d", g_uri_get_port (uri));
+  fx->base.env = g_environ_setenv (fx->base.env, "TRAINWATCH_CA_FILE", tw_test_ca_get_cert (ca), TRUE);
+  fx->base.env = g_environ_unsetenv (fx->base.env, "TRAINWATCH_SMTP_PASSWORD");
+  g_free (tw_test_run_trainwatch_ok (fx->base.env, NULL));
+  open_window (fx);
+  gtk_stack_set_visible_child_name (tw_prefs_window_get_stack (fx->window), "email");
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (fx->window));
+
+  /* the recipient last: with it the daemon has all it needs, and says so */
+  type_text (get_widget (fx, "email/port"), port);
+  type_text (get_widget (fx, "email/user"), "eve");
+  type_text (get_widget (fx, "email/from"), "trainwatch@example.test");
+  type_text (get_widget (fx, "email/server"), "127.0.0.1");
+  type_text (get_widget (fx, "email/to"), "dev@example.test");
+  g_assert_true (iterate_until (fx, email_available, NULL, WAIT_MS));
+  result = get_widget (fx, "test-result/email");
+
+  /* the password goes to the keyring when Send test is pressed; the user is wrong */
+  type_text (get_widget (fx, "secret/smtp-password"), "s3cret");
+  gtk_widget_activate (get_widget (fx, "test/email"));
+  g_assert_true (iterate_until (fx, result_changed, "", 70000));
+  refused = g_strdup (gtk_label_get_text (GTK_LABEL (result)));
+  g_test_message ("With a wrong user name: %s", refused);
+  g_assert_true (gtk_widget_has_css_class (result, "error"));
+  g_assert_nonnull (strstr (refused, "535"));
+  g_assert_cmpuint (tw_test_smtpd_get_n_mails (fx->smtpd), ==, 0);
+
+  /* the right user; a group the daemon does not know after it tells when the
+   * daemon has read the change */
+  type_text (get_widget (fx, "email/user"), "ada");
+  contents = dup_file (fx->base.config_path);
+  marked = g_strconcat (contents, "\n[reload-marker]\n", NULL);
+  write_file (fx->base.config_path, marked);
+  g_assert_true (iterate_until (fx, config_has_problems, NULL, WAIT_MS));
+  gtk_widget_activate (get_widget (fx, "test/email"));
+  g_assert_true (iterate_until (fx, result_changed, refused, 70000));
+  g_test_message ("With the right one: %s", gtk_label_get_text (GTK_LABEL (result)));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (result)), "Sent"));
+  g_assert_true (gtk_widget_has_css_class (result, "success"));
+  g_assert_cmpuint (tw_test_smtpd_get_n_mails (fx->smtpd), ==, 1);
+}
+
+static gboolean
 has_accessible_name (GtkWidget *widget)
 {
   return gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL) ||
@@ -705,6 +806,7 @@ main (int    argc,
   g_test_add ("/preferences/autostart", Fixture, NULL, fixture_setup, test_autostart, fixture_teardown);
   g_test_add ("/preferences/table", Fixture, "body body-markup actions", fixture_setup, test_table,
               fixture_teardown);
+  g_test_add ("/preferences/email", Fixture, NULL, fixture_setup, test_email, fixture_teardown);
   g_test_add ("/preferences/accessible", Fixture, NULL, fixture_setup, test_accessible, fixture_teardown);
   g_test_add ("/preferences/german", Fixture, NULL, fixture_setup, test_german, fixture_teardown);
   g_test_add ("/preferences/slack", Fixture, "body body-markup actions", fixture_setup, test_slack,
