@@ -20,6 +20,7 @@
 #include "tw-event.h"
 #include "tw-prefs-daemon.h"
 #include "tw-prefs-pages.h"
+#include "tw-prefs-style.h"
 #include "tw-prefs-window.h"
 #include "tw-test-daemon.h"
 #include "tw-test-smtpd.h"
@@ -765,6 +766,48 @@ test_accessible (Fixture       *fx,
   g_test_message ("%u controls, each with a name", n_controls);
 }
 
+static gboolean
+dark_is (Fixture       *fx,
+         gconstpointer  data)
+{
+  gboolean dark = FALSE;
+
+  g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &dark, NULL);
+  return dark == GPOINTER_TO_INT (data);
+}
+
+/* Without a settings portal (none on this bus), GNOME's colour scheme decides, and a
+ * change of it applies at once. */
+static void
+test_dark (Fixture       *fx,
+           gconstpointer  data)
+{
+  g_autoptr(TwPrefsStyle) style = NULL;
+  g_autoptr(GSettings) gnome = NULL;
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (fx->skipped)
+    return;
+  schema = g_settings_schema_source_lookup (g_settings_schema_source_get_default (),
+                                            "org.gnome.desktop.interface", TRUE);
+  if (schema == NULL || !g_settings_schema_has_key (schema, "color-scheme"))
+    {
+      g_test_skip ("GNOME's interface schema with color-scheme is not installed (gsettings-desktop-schemas)");
+      return;
+    }
+  gnome = g_settings_new_full (schema, NULL, NULL);
+  g_settings_set_string (gnome, "color-scheme", "prefer-dark");
+
+  /* the portal's absence (an error from the bus) sends it to GNOME's setting */
+  style = tw_prefs_style_new (fx->base.connection);
+  g_assert_true (iterate_until (fx, dark_is, GINT_TO_POINTER (TRUE), WAIT_MS));
+  g_assert_true (tw_prefs_style_get_dark (style));
+
+  g_settings_set_string (gnome, "color-scheme", "default");
+  g_assert_true (iterate_until (fx, dark_is, GINT_TO_POINTER (FALSE), WAIT_MS));
+  g_assert_false (tw_prefs_style_get_dark (style));
+}
+
 /* With LANGUAGE=de the window speaks German, from the build's translations. */
 static void
 test_german (Fixture       *fx,
@@ -806,6 +849,7 @@ main (int    argc,
   g_test_add ("/preferences/autostart", Fixture, NULL, fixture_setup, test_autostart, fixture_teardown);
   g_test_add ("/preferences/table", Fixture, "body body-markup actions", fixture_setup, test_table,
               fixture_teardown);
+  g_test_add ("/preferences/dark", Fixture, NULL, fixture_setup, test_dark, fixture_teardown);
   g_test_add ("/preferences/email", Fixture, NULL, fixture_setup, test_email, fixture_teardown);
   g_test_add ("/preferences/accessible", Fixture, NULL, fixture_setup, test_accessible, fixture_teardown);
   g_test_add ("/preferences/german", Fixture, NULL, fixture_setup, test_german, fixture_teardown);
