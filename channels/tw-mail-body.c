@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "tw-batch.h"
 #include "tw-mime.h"
 
 #define MAX_SUBJECT_CHARS   150
@@ -310,110 +311,6 @@ append_report (GString  *plain,
     append_last_lines (plain, html, report);
 }
 
-static char *
-dup_kind_count (TwEventKind kind,
-                guint       n)
-{
-  switch (kind)
-    {
-    case TW_EVENT_RUN_STARTED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u run started",
-                                           "%u runs started", n), n);
-    case TW_EVENT_PROGRESS:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u progress update",
-                                           "%u progress updates", n), n);
-    case TW_EVENT_EPOCH_COMPLETED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u epoch completed",
-                                           "%u epochs completed", n), n);
-    case TW_EVENT_CHECKPOINT_SAVED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u checkpoint saved",
-                                           "%u checkpoints saved", n), n);
-    case TW_EVENT_EVALUATION_COMPLETED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u evaluation",
-                                           "%u evaluations", n), n);
-    case TW_EVENT_NEW_BEST:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new best",
-                                           "%u new bests", n), n);
-    case TW_EVENT_RUN_COMPLETED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u run completed",
-                                           "%u runs completed", n), n);
-    case TW_EVENT_RUN_FAILED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u failure",
-                                           "%u failures", n), n);
-    case TW_EVENT_OUT_OF_MEMORY:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u out-of-memory error",
-                                           "%u out-of-memory errors", n), n);
-    case TW_EVENT_NAN_DETECTED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u NaN warning",
-                                           "%u NaN warnings", n), n);
-    case TW_EVENT_LOSS_DIVERGING:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u divergence warning",
-                                           "%u divergence warnings", n), n);
-    case TW_EVENT_STALLED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u stall",
-                                           "%u stalls", n), n);
-    case TW_EVENT_RESUMED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u resumed run",
-                                           "%u resumed runs", n), n);
-    case TW_EVENT_RUN_STOPPED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u stopped run",
-                                           "%u stopped runs", n), n);
-    case TW_EVENT_RULE_MATCHED:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u rule match",
-                                           "%u rule matches", n), n);
-    case TW_EVENT_TEST:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u test message",
-                                           "%u test messages", n), n);
-    case TW_EVENT_MESSAGE:
-    default:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u message",
-                                           "%u messages", n), n);
-    }
-}
-
-/* “and 37 more events: 30 epochs completed, 7 checkpoints saved”, the most
- * frequent kind first. */
-static char *
-dup_rest_summary (GPtrArray *sorted,
-                  guint      first)
-{
-  guint counts[TW_N_EVENT_KINDS] = { 0, };
-  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *list = NULL;
-  guint rest = sorted->len - first;
-
-  for (guint i = first; i < sorted->len; i++)
-    {
-      TwReport *report = g_ptr_array_index (sorted, i);
-      TwEventKind kind = tw_event_get_kind (report->event);
-
-      counts[kind < TW_N_EVENT_KINDS ? kind : TW_EVENT_MESSAGE]++;
-    }
-  while (TRUE)
-    {
-      guint best = 0;
-
-      for (guint k = 1; k < TW_N_EVENT_KINDS; k++)
-        {
-          if (counts[k] > counts[best])
-            best = k;
-        }
-      if (counts[best] == 0)
-        break;
-      g_ptr_array_add (parts, dup_kind_count (best, counts[best]));
-      counts[best] = 0;
-    }
-  g_ptr_array_add (parts, NULL);
-  /* Translators: the separator of a list such as “30 epochs completed, 7 stalls” */
-  list = g_strjoinv (C_("list separator", ", "), (char **) parts->pdata);
-
-  /* Translators: the end of a mail that shows only the most important events; %s
-   * lists the others by kind, such as “30 epochs completed, 7 stalls” */
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "and %u more event: %s",
-                                       "and %u more events: %s", rest),
-                          rest, list);
-}
-
 /**
  * tw_mail_body_build:
  * @reports: (element-type TwReport): one or more reports, oldest first
@@ -480,11 +377,14 @@ tw_mail_body_build (GPtrArray  *reports,
 
   if (shown < sorted->len)
     {
-      g_autofree char *rest = dup_rest_summary (sorted, shown);
+      /* the others a line each, then the rest counted by kind: as Slack and Discord */
+      g_autofree char *rest = tw_batch_dup_summary (sorted, shown);
       g_autofree char *escaped = g_markup_escape_text (rest, -1);
+      g_auto(GStrv) lines = g_strsplit (escaped, "\n", -1);
+      g_autofree char *html_lines = g_strjoinv ("<br>\n", lines);
 
       g_string_append_printf (plain, "\n%s\n", rest);
-      g_string_append_printf (html, "<hr>\n<p>%s</p>\n", escaped);
+      g_string_append_printf (html, "<hr>\n<p>%s</p>\n", html_lines);
     }
 
   /* Translators: the end of a mail; %s is the computer's name */

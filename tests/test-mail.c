@@ -690,9 +690,10 @@ test_message_batch (void)
   g_assert_true (first < second);
   assert_contains (plain, "\nevent 753 Title");
   assert_lacks (plain, "\nevent 703 Title");
-  assert_contains (plain, "\nand 990 more events: 875 epochs completed, 100 checkpoints saved, "
-                          "15 NaN warnings\n");
-  assert_contains (html, "<p>and 990 more events: 875 epochs completed");
+  /* the next 20 are listed a line each (oldest first), the other 970 counted */
+  assert_contains (plain, "\n\u2022 job0: event 0 Title");
+  assert_contains (plain, "\nand 970 more events: ");
+  assert_contains (html, "<br>\nand 970 more events: ");
   assert_contains (plain, "…\n    short line\n");
 }
 
