@@ -416,6 +416,14 @@ static const TwConfigKey section_keys[] = {
               "is a run of its own. A leading ~ is your home folder."),
   },
   {
+    .group = "watch",
+    .key = "paused",
+    .type = TW_CONFIG_TYPE_BOOLEAN,
+    .default_value = "false",
+    .doc = N_("Whether the watch is paused: its file is not followed, and its runs "
+              "stop, until this is false again. The watch is kept."),
+  },
+  {
     .group = "rule",
     .key = "pattern",
     .type = TW_CONFIG_TYPE_REGEX,

@@ -239,13 +239,32 @@ remove_watch (TwWatches     *self,
  * @self: a #TwWatches
  *
  * Makes the followed files what the config's [watch:NAME] groups say: a group that
- * is new starts following its file or pattern, one that is gone or changed stops its
- * runs.
+ * is new (or no longer paused) starts following its file or pattern, one that is
+ * gone, changed or paused stops its runs.
  */
+/* The watches to follow: those that are not paused. */
+static GStrv
+dup_active_names (TwConfig *config)
+{
+  g_auto(GStrv) all = tw_config_dup_section_names (config, "watch");
+  GPtrArray *names = g_ptr_array_new ();
+
+  for (guint i = 0; all[i] != NULL; i++)
+    {
+      g_autofree char *group = g_strconcat ("watch:", all[i], NULL);
+
+      if (!tw_config_get_boolean (config, group, "paused"))
+        g_ptr_array_add (names, g_strdup (all[i]));
+    }
+  g_ptr_array_add (names, NULL);
+
+  return (GStrv) g_ptr_array_free (names, FALSE);
+}
+
 void
 tw_watches_sync (TwWatches *self)
 {
-  g_auto(GStrv) names = tw_config_dup_section_names (self->config, "watch");
+  g_auto(GStrv) names = dup_active_names (self->config);
   g_autoptr(GPtrArray) gone = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer value;

@@ -947,6 +947,55 @@ test_control_status (Fixture       *fx,
   g_dbus_connection_signal_unsubscribe (fx->connection, subscription);
 }
 
+/* Whether the run @name is followed, as status says. */
+static gboolean
+job_following (Fixture    *fx,
+               const char *name)
+{
+  g_autoptr(JsonNode) status = tw_test_daemon_dup_status (fx->env);
+  JsonObject *job = tw_test_status_find_job (status, name);
+
+  return job != NULL &&
+         g_strcmp0 (json_object_get_string_member (json_object_get_object_member (job, "source"), "state"),
+                    "following") == 0;
+}
+
+static void
+write_watch_config (Fixture    *fx,
+                    const char *log,
+                    gboolean    paused)
+{
+  g_autofree char *dir = g_path_get_dirname (fx->config_path);
+  g_autofree char *text = g_strdup_printf ("[watch:bert]\npath = %s\npaused = %s\n", log,
+                                           paused ? "true" : "false");
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (fx->config_path, text, -1, NULL));
+}
+
+/* A paused watch is kept in the config but not followed, until it is resumed. */
+static void
+test_watch_paused (Fixture       *fx,
+                   gconstpointer  data)
+{
+  g_autofree char *log = g_build_filename (g_get_user_cache_dir (), "bert.log", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_cache_dir (), 0700), ==, 0);
+  g_assert_true (g_file_set_contents (log, "Epoch 1:  10%|#  | 10/100\n", -1, NULL));
+  write_watch_config (fx, log, TRUE);
+  g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
+  /* the daemon read the config at start: the paused watch made no run */
+  g_assert_false (job_following (fx, "bert"));
+
+  write_watch_config (fx, log, FALSE);
+  while (!job_following (fx, "bert"))
+    tw_test_iterate_for (100);
+
+  write_watch_config (fx, log, TRUE);
+  while (job_following (fx, "bert"))
+    tw_test_iterate_for (100);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -962,6 +1011,7 @@ main (int    argc,
   g_test_add ("/daemon/start-send-status-quit", Fixture, caps, fixture_setup, test_start_send_status_quit,
               fixture_teardown);
   g_test_add ("/daemon/control-status", Fixture, caps, fixture_setup, test_control_status, fixture_teardown);
+  g_test_add ("/daemon/watch-paused", Fixture, caps, fixture_setup, test_watch_paused, fixture_teardown);
   g_test_add ("/daemon/same-job-replaced", Fixture, caps, fixture_setup, test_same_job_replaced,
               fixture_teardown);
   g_test_add ("/daemon/action-snooze", Fixture, caps, fixture_setup, test_action_snooze, fixture_teardown);

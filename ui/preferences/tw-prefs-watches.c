@@ -126,6 +126,15 @@ dup_state_text (WatchesPage *page,
   return g_strdup (_("Not followed yet."));
 }
 
+static gboolean
+is_paused (WatchesPage *page,
+           const char  *name)
+{
+  g_autofree char *group = g_strconcat ("watch:", name, NULL);
+
+  return tw_config_get_boolean (page->config, group, "paused");
+}
+
 static void
 update_states (WatchesPage *page)
 {
@@ -137,7 +146,12 @@ update_states (WatchesPage *page)
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       g_autofree char *path = dup_path (page, key);
-      g_autofree char *text = path != NULL ? dup_state_text (page, path) : NULL;
+      g_autofree char *text = NULL;
+
+      if (path != NULL && is_paused (page, key))
+        text = g_strdup (_("Paused: the file is not followed."));
+      else if (path != NULL)
+        text = dup_state_text (page, path);
 
       gtk_label_set_text (GTK_LABEL (value), text != NULL ? text : "");
     }
@@ -163,6 +177,25 @@ remove_clicked_cb (GtkButton *button,
   /* The list is rebuilt by the config's "changed" signal. */
   if (!tw_config_remove_section (page->config, group, &error))
     show_add_error (page, GTK_WIDGET (button), error->message);
+}
+
+static gboolean
+follow_state_set_cb (GtkSwitch *toggle,
+                     gboolean   follow,
+                     gpointer   user_data)
+{
+  WatchesPage *page = user_data;
+  const char *name = g_object_get_data (G_OBJECT (toggle), "tw-watch-name");
+  g_autofree char *group = g_strconcat ("watch:", name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (!tw_config_set_value (page->config, group, "paused", follow ? "false" : "true", &error))
+    {
+      show_add_error (page, GTK_WIDGET (toggle), error->message);
+      return TRUE;  /* the switch stays as it was */
+    }
+
+  return FALSE;
 }
 
 static void
@@ -194,6 +227,7 @@ rename_activate_cb (GtkEntry *entry,
     }
   /* The new group first: a failure loses nothing. */
   if (!tw_config_set_value (page->config, new_group, "path", path, &error) ||
+      (is_paused (page, old_name) && !tw_config_set_value (page->config, new_group, "paused", "true", &error)) ||
       !tw_config_remove_section (page->config, old_group, &error))
     tw_prefs_show_error (held_entry, error_label, error->message);
 }
@@ -210,7 +244,10 @@ watch_row_new (WatchesPage *page,
   GtkWidget *path_label = gtk_label_new (path);
   GtkWidget *state_label = gtk_label_new (NULL);
   GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+  GtkWidget *follow = gtk_switch_new ();
   GtkWidget *error_label = gtk_label_new (NULL);
+  g_autofree char *follow_name = NULL;
+  g_autofree char *follow_widget_name = g_strconcat ("watch-follow/", name, NULL);
   g_autofree char *remove_name = NULL;
   g_autofree char *rename_name = NULL;
   g_autofree char *widget_name = g_strconcat ("watch/", name, NULL);
@@ -252,12 +289,23 @@ watch_row_new (WatchesPage *page,
   g_object_set_data_full (G_OBJECT (remove), "tw-watch-name", g_strdup (name), g_free);
   g_signal_connect (remove, "clicked", G_CALLBACK (remove_clicked_cb), page);
 
+  /* Translators: %s is the name of a watched run; the switch pauses the watch */
+  follow_name = g_strdup_printf (_("Follow “%s”"), name);
+  gtk_widget_set_name (follow, follow_widget_name);
+  gtk_widget_set_tooltip_text (follow, _("Off: the watch is paused and kept"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (follow), GTK_ACCESSIBLE_PROPERTY_LABEL, follow_name, -1);
+  gtk_widget_set_valign (follow, GTK_ALIGN_CENTER);
+  gtk_switch_set_active (GTK_SWITCH (follow), !is_paused (page, name));
+  g_object_set_data_full (G_OBJECT (follow), "tw-watch-name", g_strdup (name), g_free);
+  g_signal_connect (follow, "state-set", G_CALLBACK (follow_state_set_cb), page);
+
   gtk_label_set_xalign (GTK_LABEL (error_label), 0);
   gtk_label_set_wrap (GTK_LABEL (error_label), TRUE);
   gtk_widget_add_css_class (error_label, "error");
   gtk_widget_set_visible (error_label, FALSE);
 
   gtk_box_append (GTK_BOX (line), labels);
+  gtk_box_append (GTK_BOX (line), follow);
   gtk_box_append (GTK_BOX (line), remove);
   gtk_box_append (GTK_BOX (row), line);
   gtk_box_append (GTK_BOX (row), error_label);
