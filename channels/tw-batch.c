@@ -218,6 +218,46 @@ tw_batch_dup_summary (GPtrArray *sorted,
 }
 
 /**
+ * tw_batch_dup_metrics_text:
+ * @report: a report
+ * @max_shown: how many metrics to show
+ *
+ * Returns: (transfer full) (nullable): the run's metrics a line each, “loss 0.31
+ *   (best 0.29)”, with a last line “…” when there are more than @max_shown, or
+ *   %NULL when the run has none
+ */
+char *
+tw_batch_dup_metrics_text (TwReport *report,
+                           guint     max_shown)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_return_val_if_fail (report != NULL, NULL);
+
+  for (guint i = 0; i < report->metrics->len && i < max_shown; i++)
+    {
+      TwReportMetric *metric = g_ptr_array_index (report->metrics, i);
+      g_autofree char *last = tw_report_format_number (metric->last);
+
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      if (metric->has_best)
+        {
+          g_autofree char *best = tw_report_format_number (metric->best);
+
+          /* Translators: a metric's name, its newest value and its best value */
+          g_string_append_printf (text, _("%s %s (best %s)"), metric->name, last, best);
+        }
+      else
+        g_string_append_printf (text, "%s %s", metric->name, last);
+    }
+  if (report->metrics->len > max_shown)
+    g_string_append (text, "\n" TW_BATCH_ELLIPSIS);
+
+  return text->len > 0 ? g_strdup (text->str) : NULL;
+}
+
+/**
  * tw_batch_dup_headline:
  * @report: a report
  *

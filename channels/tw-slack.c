@@ -133,34 +133,6 @@ add_color (JsonBuilder *builder,
   json_builder_add_string_value (builder, hex);
 }
 
-static char *
-dup_metrics_text (TwReport *report)
-{
-  g_autoptr(GString) text = g_string_new (NULL);
-
-  for (guint i = 0; i < report->metrics->len && i < METRICS_MAX_SHOWN; i++)
-    {
-      TwReportMetric *metric = g_ptr_array_index (report->metrics, i);
-      g_autofree char *last = tw_report_format_number (metric->last);
-
-      if (text->len > 0)
-        g_string_append_c (text, '\n');
-      if (metric->has_best)
-        {
-          g_autofree char *best = tw_report_format_number (metric->best);
-
-          /* Translators: a metric's name, its newest value and its best value */
-          g_string_append_printf (text, _("%s %s (best %s)"), metric->name, last, best);
-        }
-      else
-        g_string_append_printf (text, "%s %s", metric->name, last);
-    }
-  if (report->metrics->len > METRICS_MAX_SHOWN)
-    g_string_append (text, "\n" TW_BATCH_ELLIPSIS);
-
-  return text->len > 0 ? g_strdup (text->str) : NULL;
-}
-
 /* The reader's local time, by Slack's date token; the fallback is UTC. */
 static char *
 dup_time_token (TwReport *report)
@@ -210,7 +182,7 @@ add_report (JsonBuilder *builder,
   g_autofree char *fallback = tw_batch_truncate (headline, FALLBACK_MAX, escape_text, FALSE);
   g_autofree char *progress = tw_report_dup_progress_text (report);
   g_autofree char *failure = tw_report_dup_failure_text (report);
-  g_autofree char *metrics = dup_metrics_text (report);
+  g_autofree char *metrics = tw_batch_dup_metrics_text (report, METRICS_MAX_SHOWN);
   g_autofree char *duration = NULL;
   g_autofree char *time_token = dup_time_token (report);
   g_autoptr(GString) head = g_string_new (NULL);
