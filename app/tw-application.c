@@ -436,10 +436,13 @@ outbox_failed_cb (TwOutbox    *outbox,
  * wait until the settings change or a test succeeds. */
 static void
 note_disabled (TwApplication *self,
-               TwOutbox      *outbox,
+               TwForwarder   *forwarder,
                const char    *id)
 {
-  gboolean disabled = tw_outbox_get_state (outbox) == TW_OUTBOX_DISABLED;
+  TwOutbox *outbox = tw_forwarder_get_outbox (forwarder);
+  /* a channel without its secret is not set up, not broken: nothing to tell */
+  gboolean disabled = tw_outbox_get_state (outbox) == TW_OUTBOX_DISABLED &&
+                      !tw_forwarder_is_secret_missing (forwarder);
   gboolean was_disabled = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (outbox), "tw-was-disabled"));
   g_autofree char *title = NULL;
   g_autofree char *body = NULL;
@@ -472,7 +475,7 @@ outbox_changed_cb (TwOutbox      *outbox,
 {
   for (guint i = 0; i < TW_N_FORWARD_SERVICES; i++)
     if (self->forwarders[i] != NULL && tw_forwarder_get_outbox (self->forwarders[i]) == outbox)
-      note_disabled (self, outbox, tw_forward_service_to_id (i));
+      note_disabled (self, self->forwarders[i], tw_forward_service_to_id (i));
   if (self->control != NULL)
     tw_control_queue_changed (self->control);
 }

@@ -42,6 +42,9 @@ static const guint service_max_batch[TW_N_FORWARD_SERVICES] = {
 /* How long reading a secret may take before the try counts as failed. */
 #define SECRET_TIMEOUT_MS 10000
 
+/* How long a channel found without its secret drops events before it looks again. */
+#define SECRET_RECHECK_USEC (60 * G_USEC_PER_SEC)
+
 struct _TwForwarder
 {
   GObject                parent_instance;
@@ -63,6 +66,7 @@ struct _TwForwarder
   gboolean               edit_in_place;
 
   gboolean               secret_missing;  /* the last send found no secret */
+  gint64                 missing_since;   /* monotonic µs */
   GHashTable            *run_messages;    /* run name → Discord message id */
   guint64                n_dropped;       /* events not queued: not set up */
   guint                  n_sending;       /* sends and tests under way */
@@ -376,12 +380,25 @@ secret_done_cb (GObject      *source,
         g_task_return_error (send->task, g_steal_pointer (&error));
       send_free (send);
     }
-  else if (g_error_matches (error, TW_SECRETS_ERROR, TW_SECRETS_ERROR_NOT_SET))
+  else if (g_error_matches (error, TW_SECRETS_ERROR, TW_SECRETS_ERROR_NOT_SET) ||
+           g_error_matches (error, TW_SECRETS_ERROR, TW_SECRETS_ERROR_NO_SERVICE))
     {
+      /* Not set up (or no keyring to hold it, and no variable): the channel is unused,
+       * not broken. Its events are dropped, without a word to the user, and the
+       * secret is looked for again after a while. */
       g_autofree char *text = dup_secret_missing_text (self);
+      gboolean test = send->task != NULL;
 
+      if (g_error_matches (error, TW_SECRETS_ERROR, TW_SECRETS_ERROR_NO_SERVICE))
+        {
+          g_free (text);
+          text = g_strdup (error->message);
+        }
       self->secret_missing = TRUE;
+      self->missing_since = g_get_monotonic_time ();
       finish_with (send, TW_VERDICT_DISABLE, text);
+      if (!test)
+        self->n_dropped += tw_outbox_discard (self->outbox);
     }
   else if (g_error_matches (error, TW_SECRETS_ERROR, TW_SECRETS_ERROR_INVALID_VALUE))
     {
@@ -529,8 +546,13 @@ tw_forwarder_deliver (TwChannel *channel,
       self->n_dropped++;
       return;
     }
-  if (self->secret_missing && tw_outbox_get_state (self->outbox) == TW_OUTBOX_DISABLED)
+  if (self->secret_missing)
     {
+      if (g_get_monotonic_time () - self->missing_since < SECRET_RECHECK_USEC)
+        {
+          self->n_dropped++;
+          return;
+        }
       self->secret_missing = FALSE;
       tw_outbox_enable (self->outbox);
     }
@@ -549,6 +571,8 @@ tw_forwarder_add_status (TwChannel   *channel,
   json_builder_add_boolean_value (builder, tw_forwarder_is_available (channel));
   json_builder_set_member_name (builder, "enabled");
   json_builder_add_boolean_value (builder, self->enabled);
+  json_builder_set_member_name (builder, "secret_missing");
+  json_builder_add_boolean_value (builder, self->secret_missing);
   json_builder_set_member_name (builder, "not_kept");
   json_builder_add_int_value (builder, self->n_dropped);
   tw_outbox_add_json (self->outbox, builder);
@@ -737,6 +761,20 @@ tw_forwarder_set_edit_in_place (TwForwarder *self,
   g_return_if_fail (TW_IS_FORWARDER (self));
 
   self->edit_in_place = edit_in_place;
+}
+
+/**
+ * tw_forwarder_is_secret_missing:
+ * @self: a #TwForwarder
+ *
+ * Returns: whether the last send found no secret: the channel is not set up
+ */
+gboolean
+tw_forwarder_is_secret_missing (TwForwarder *self)
+{
+  g_return_val_if_fail (TW_IS_FORWARDER (self), FALSE);
+
+  return self->secret_missing;
 }
 
 /**

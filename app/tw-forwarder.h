@@ -56,6 +56,7 @@ void           tw_forwarder_set_edit_in_place (TwForwarder         *self,
                                              gboolean               edit_in_place);
 void           tw_forwarder_settings_changed (TwForwarder          *self);
 void           tw_forwarder_stop            (TwForwarder           *self);
+gboolean       tw_forwarder_is_secret_missing (TwForwarder         *self);
 gboolean       tw_forwarder_is_busy         (TwForwarder           *self);
 
 void           tw_forwarder_send_test_async (TwForwarder           *self,

@@ -754,6 +754,34 @@ tw_outbox_load (TwOutbox  *self,
 }
 
 /**
+ * tw_outbox_discard:
+ * @self: a #TwOutbox
+ *
+ * Drops the reports that are on disk and not on their way, without sending or
+ * signalling them: for a channel that turned out not to be set up, whose
+ * reports would never be sent.
+ *
+ * Returns: how many were dropped
+ */
+guint
+tw_outbox_discard (TwOutbox *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (TW_IS_OUTBOX (self), 0);
+
+  if (self->state == TW_OUTBOX_SENDING)
+    return 0;
+  for (GList *l = self->queue.head; l != NULL && ((Entry *) l->data)->committed; l = l->next)
+    n++;
+  if (n > 0)
+    drop_batch (self, n, IO_REMOVE);
+  g_signal_emit (self, signals[CHANGED], 0);
+
+  return n;
+}
+
+/**
  * tw_outbox_enable:
  * @self: a #TwOutbox
  *

@@ -61,6 +61,7 @@ void           tw_outbox_complete        (TwOutbox         *self,
                                           guint64           serial,
                                           const TwSendResult *result);
 void           tw_outbox_enable          (TwOutbox         *self);
+guint          tw_outbox_discard         (TwOutbox         *self);
 
 TwOutboxState  tw_outbox_get_state       (TwOutbox         *self);
 guint          tw_outbox_get_n_queued    (TwOutbox         *self);

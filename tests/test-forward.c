@@ -453,6 +453,44 @@ test_disabled (Fixture       *fx,
   assert_in_order (titles, 3);
 }
 
+/* Without a webhook (and no keyring to hold one), Slack and Discord are simply unused:
+ * their events are not kept and the user is not told of a failure, event after event. */
+static void
+test_not_set_up (Fixture       *fx,
+                 gconstpointer  data)
+{
+  g_autoptr(JsonNode) status = NULL;
+  JsonObject *slack;
+
+  if (fx->hook == NULL)
+    return;
+
+  fx->base.env = g_environ_unsetenv (fx->base.env, "TRAINWATCH_SLACK_WEBHOOK");
+  fx->base.env = g_environ_unsetenv (fx->base.env, "TRAINWATCH_DISCORD_WEBHOOK");
+  write_config (fx, "[slack]\nmin-interval-seconds = 0\n");
+  g_free (tw_test_run_trainwatch_ok (fx->base.env, NULL));
+  send_events (fx, 0, 3);
+  while (TRUE)
+    {
+      g_autoptr(JsonNode) now = tw_test_daemon_dup_status (fx->base.env);
+      JsonObject *channels = json_object_get_object_member (json_node_get_object (now), "channels");
+
+      slack = json_object_get_object_member (channels, "slack");
+      if (json_object_get_int_member (slack, "not_kept") + outbox_queued (fx, "slack") == 3 &&
+          outbox_queued (fx, "slack") == 0 && outbox_queued (fx, "discord") == 0)
+        break;
+      tw_test_iterate_for (100);
+    }
+
+  status = tw_test_daemon_dup_status (fx->base.env);
+  slack = json_object_get_object_member (json_object_get_object_member (json_node_get_object (status), "channels"),
+                                         "slack");
+  g_assert_true (json_object_get_boolean_member (slack, "secret_missing"));
+  g_assert_null (tw_test_status_find_event (status, "Forwarding to slack stopped"));
+  g_assert_null (tw_test_status_find_event (status, "Forwarding to discord stopped"));
+  g_assert_cmpuint (tw_test_webhook_get_n_requests (fx->hook), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -463,6 +501,7 @@ main (int   argc,
   g_test_add ("/forward/receiver-down", Fixture, NULL, fixture_setup, test_receiver_down, fixture_teardown);
   g_test_add ("/forward/test-channel", Fixture, NULL, fixture_setup, test_test_channel, fixture_teardown);
   g_test_add ("/forward/disabled", Fixture, NULL, fixture_setup, test_disabled, fixture_teardown);
+  g_test_add ("/forward/not-set-up", Fixture, NULL, fixture_setup, test_not_set_up, fixture_teardown);
   g_test_add ("/forward/discord-edit", Fixture, NULL, fixture_setup, test_discord_edit, fixture_teardown);
   g_test_add ("/forward/email", Fixture, NULL, fixture_setup, test_email, fixture_teardown);
 
