@@ -218,6 +218,36 @@ tw_batch_dup_summary (GPtrArray *sorted,
 }
 
 /**
+ * tw_batch_dup_first_line:
+ * @sorted: (element-type TwReport): a batch from tw_batch_dup_by_importance()
+ * @max_units: the longest the line may be, in UTF-16 units after escaping
+ * @escape: (nullable): how the service escapes text
+ *
+ * Returns: (transfer full): a chat message's first line: the headline of a single
+ *   report, or “37 events: resnet50: Run failed” (the most important) for a batch
+ */
+char *
+tw_batch_dup_first_line (GPtrArray         *sorted,
+                         glong              max_units,
+                         TwBatchEscapeFunc  escape)
+{
+  g_autofree char *headline = NULL;
+  g_autofree char *line = NULL;
+
+  g_return_val_if_fail (sorted != NULL && sorted->len > 0, NULL);
+
+  headline = tw_batch_dup_headline (g_ptr_array_index (sorted, 0));
+  if (sorted->len == 1)
+    return tw_batch_truncate (headline, max_units, escape, FALSE);
+
+  /* Translators: a chat message's first line: a number of events, then the
+   * headline of the most important, such as “resnet50: Run failed” */
+  line = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u event: %s", "%u events: %s", sorted->len),
+                          sorted->len, headline);
+  return tw_batch_truncate (line, max_units, escape, FALSE);
+}
+
+/**
  * tw_batch_dup_metrics_text:
  * @report: a report
  * @max_shown: how many metrics to show

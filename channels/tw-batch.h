@@ -29,6 +29,9 @@ GPtrArray  *tw_batch_dup_by_importance (GPtrArray         *reports);
 char       *tw_batch_dup_summary       (GPtrArray         *sorted,
                                         guint              n_shown);
 char       *tw_batch_dup_headline      (TwReport          *report);
+char       *tw_batch_dup_first_line    (GPtrArray         *sorted,
+                                        glong              max_units,
+                                        TwBatchEscapeFunc  escape);
 char       *tw_batch_dup_metrics_text  (TwReport          *report,
                                         guint              max_shown);
 guint32     tw_batch_get_level_color   (TwLevel            level);

@@ -234,7 +234,6 @@ tw_discord_build_payload (GPtrArray *reports)
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GPtrArray) sorted = NULL;
-  g_autofree char *headline = NULL;
   g_autofree char *content = NULL;
   g_autofree char *summary = NULL;
   g_autofree char *json = NULL;
@@ -246,19 +245,7 @@ tw_discord_build_payload (GPtrArray *reports)
 
   sorted = tw_batch_dup_by_importance (reports);
   n_shown = MIN (sorted->len, MAX_SHOWN);
-  headline = tw_batch_dup_headline (g_ptr_array_index (sorted, 0));
-  if (sorted->len == 1)
-    content = tw_batch_truncate (headline, CONTENT_MAX, escape_text, FALSE);
-  else
-    {
-      /* Translators: a chat message's first line: a number of events, then the
-       * headline of the most important, such as “resnet50: Run failed” */
-      g_autofree char *line = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u event: %s",
-                                                            "%u events: %s", sorted->len),
-                                               sorted->len, headline);
-
-      content = tw_batch_truncate (line, CONTENT_MAX, escape_text, FALSE);
-    }
+  content = tw_batch_dup_first_line (sorted, CONTENT_MAX, escape_text);
 
   json_builder_begin_object (builder);
   if (*content != '\0')
