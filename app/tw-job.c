@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tw-deadline.h"
 #include "tw-extract-failure.h"
 #include "tw-extract-rule.h"
 #include "tw-extractor.h"
@@ -131,7 +132,6 @@ quiet_cb (gpointer user_data)
 {
   TwJob *self = user_data;
 
-  g_source_set_ready_time (self->quiet, -1);
   tw_failure_detector_finish (self->detector, self->observations);
   emit_events (self);
 
@@ -155,9 +155,9 @@ arm_stall (TwJob *self)
     return;
 
   if (tw_run_state_get_status (self->run) == TW_RUN_RUNNING && self->last_output > 0)
-    g_source_set_ready_time (self->stall, self->last_output + effective_stall_timeout (self));
+    tw_deadline_set (self->stall, self->last_output + effective_stall_timeout (self));
   else
-    g_source_set_ready_time (self->stall, -1);
+    tw_deadline_set (self->stall, -1);
 }
 
 static gboolean
@@ -165,26 +165,12 @@ stall_cb (gpointer user_data)
 {
   TwJob *self = user_data;
 
-  g_source_set_ready_time (self->stall, -1);
   tw_run_state_set_stalled (self->run, TRUE,
                             (double) (g_get_monotonic_time () - self->last_output) / G_USEC_PER_SEC,
                             self->events);
   emit_events (self);
 
   return G_SOURCE_CONTINUE;
-}
-
-static GSource *
-new_idle_timer (TwJob       *self,
-                GSourceFunc  func)
-{
-  GSource *source = g_timeout_source_new (G_MAXINT);
-
-  g_source_set_ready_time (source, -1);
-  g_source_set_callback (source, func, self, NULL);
-  g_source_attach (source, NULL);
-
-  return source;
 }
 
 static void
@@ -223,7 +209,9 @@ source_data_cb (TwSourceFile  *source,
   tw_extractor_set_skim (self->extractor, skim, self->observations);
   tw_extractor_feed (self->extractor, data, len, self->observations);
   emit_events (self);
-  g_source_set_ready_time (self->quiet, g_get_monotonic_time () + QUIET_MS * 1000);
+  /* A traceback may still be coming: end it after a quiet moment. */
+  tw_deadline_set (self->quiet, tw_failure_detector_is_idle (self->detector)
+                                ? -1 : g_get_monotonic_time () + QUIET_MS * 1000);
   arm_stall (self);
 }
 
@@ -788,9 +776,9 @@ tw_job_follow (TwJob     *self,
 
   reset_extractor (self);
   if (self->quiet == NULL)
-    self->quiet = new_idle_timer (self, quiet_cb);
+    self->quiet = tw_deadline_new (quiet_cb, self);
   if (self->stall == NULL)
-    self->stall = new_idle_timer (self, stall_cb);
+    self->stall = tw_deadline_new (stall_cb, self);
 
   if (tw_status_source_is_status_name (self->log_path))
     {
@@ -830,7 +818,7 @@ tw_job_stop_following (TwJob *self)
   tw_source_file_stop (self->source);
   g_clear_object (&self->source);
   if (self->stall != NULL)
-    g_source_set_ready_time (self->stall, -1);
+    tw_deadline_set (self->stall, -1);
 }
 
 /**

@@ -19,6 +19,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "tw-deadline.h"
+
 /* Unseen failures listed one by one; more are only counted. */
 #define MAX_UNSEEN 20
 
@@ -235,31 +237,12 @@ update (TwOverview *self)
     queue_update (self);
 }
 
-/* A source that runs at its ready time and nothing else; unlike a timeout
- * source, it keeps a ready time its callback sets. */
-static gboolean
-timer_dispatch (GSource     *source,
-                GSourceFunc  callback,
-                gpointer     user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs timer_funcs = {
-  NULL,
-  NULL,
-  timer_dispatch,
-  NULL,
-  NULL,
-  NULL,
-};
-
+/* The interval since the last published change is over. */
 static gboolean
 timer_cb (gpointer user_data)
 {
   TwOverview *self = user_data;
 
-  g_source_set_ready_time (self->timer, -1);
   self->pending = FALSE;
   update (self);
 
@@ -275,7 +258,7 @@ queue_update (TwOverview *self)
     return;
 
   self->pending = TRUE;
-  g_source_set_ready_time (self->timer, self->last_change + (gint64) TW_OVERVIEW_INTERVAL_MS * 1000);
+  tw_deadline_set (self->timer, self->last_change + (gint64) TW_OVERVIEW_INTERVAL_MS * 1000);
 }
 
 static void
@@ -422,10 +405,7 @@ tw_overview_init (TwOverview *self)
   /* The state before any run: what update() computes from nothing. */
   tw_overview_state_compute (NULL, 0, NULL, 0, &self->state);
 
-  self->timer = g_source_new (&timer_funcs, sizeof (GSource));
-  g_source_set_ready_time (self->timer, -1);
-  g_source_set_callback (self->timer, timer_cb, self, NULL);
-  g_source_attach (self->timer, NULL);
+  self->timer = tw_deadline_new (timer_cb, self);
 }
 
 /**
