@@ -134,6 +134,83 @@ test_progress_clamped (void)
   g_assert_cmpfloat (tw_event_get_progress (event), <, 0.0);
 }
 
+/* The hand-written serialiser against json-glib's: every string reads back
+ * as it was, whatever it holds, and so do the time and the progress. */
+static void
+test_json_strings (void)
+{
+  static const char * const texts[] = {
+    "plain",
+    "quote \" backslash \\ slash /",
+    "controls \x01\x02\x1f bell \a tab \t cr \r lf \n ff \f bs \b",
+    "unicode \xc3\xa9t\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x94\xa5 \xe2\x80\xa8",
+    "",
+    "DEL \x7f end",
+  };
+  static const double progresses[] = { 0.0, 1.0, 0.25, 1.0 / 3.0, 1e-7 };
+  static const gint64 times[] = {
+    G_GINT64_CONSTANT (0),
+    G_GINT64_CONSTANT (1795419735000000),
+    G_GINT64_CONSTANT (1795419735000001),
+    G_GINT64_CONSTANT (253402300799999999),
+  };
+  static const char * const expected_times[] = {
+    "1970-01-01T00:00:00Z",
+    "2026-11-23T07:42:15Z",
+    "2026-11-23T07:42:15.000001Z",
+    "9999-12-31T23:59:59.999999Z",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(TwEvent) event = tw_event_new (TW_EVENT_RULE_MATCHED, TW_LEVEL_WARNING, texts[i],
+                                               texts[i][0] != '\0' ? texts[i] : "t", texts[i]);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+      g_autofree char *json = NULL;
+      JsonObject *object;
+
+      tw_event_set_log_path (event, texts[i]);
+      tw_event_set_progress (event, progresses[i % G_N_ELEMENTS (progresses)]);
+      tw_event_set_time (event, times[i % G_N_ELEMENTS (times)]);
+      json = tw_event_to_json (event);
+      g_assert_null (strchr (json, '\n'));
+      g_assert_true (json_parser_load_from_data (parser, json, -1, &error));
+      g_assert_no_error (error);
+
+      object = json_node_get_object (json_parser_get_root (parser));
+      g_assert_cmpstr (json_object_get_string_member (object, "job"), ==, texts[i]);
+      g_assert_cmpstr (json_object_get_string_member (object, "body"), ==, texts[i]);
+      g_assert_cmpstr (json_object_get_string_member (object, "log"), ==, texts[i]);
+      g_assert_cmpstr (json_object_get_string_member (object, "time"), ==,
+                       expected_times[i % G_N_ELEMENTS (times)]);
+      g_assert_cmpfloat (json_object_get_double_member (object, "progress"), ==,
+                         progresses[i % G_N_ELEMENTS (progresses)]);
+    }
+}
+
+/* A log path is bytes, not always UTF-8; the line must still be JSON. */
+static void
+test_json_path_not_utf8 (void)
+{
+  g_autoptr(TwEvent) event = tw_event_new (TW_EVENT_MESSAGE, TW_LEVEL_INFO, NULL, "t", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *json = NULL;
+  const char *log;
+
+  tw_event_set_log_path (event, "/runs/caf\xe9/train.log");
+  json = tw_event_to_json (event);
+  g_assert_true (g_utf8_validate (json, -1, NULL));
+  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
+  log = json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "log");
+  g_assert_true (g_str_has_prefix (log, "/runs/caf"));
+  g_assert_true (g_str_has_suffix (log, "/train.log"));
+
+  node = tw_event_to_json_node (event);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "log"), ==, log);
+}
+
 typedef struct
 {
   const char *json;
@@ -173,6 +250,8 @@ main (int    argc,
   g_test_add_func ("/event/names/unknown", test_names_unknown);
   g_test_add_func ("/event/json/round-trip", test_json_round_trip);
   g_test_add_func ("/event/json/optional-members-absent", test_optional_members_absent);
+  g_test_add_func ("/event/json/strings", test_json_strings);
+  g_test_add_func ("/event/json/path-not-utf8", test_json_path_not_utf8);
   g_test_add_func ("/event/text/invalid-utf8-repaired", test_invalid_utf8_repaired);
   g_test_add_func ("/event/progress/clamped", test_progress_clamped);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
