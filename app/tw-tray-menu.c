@@ -265,12 +265,18 @@ event_is_notable (TwEvent *event)
          kind == TW_EVENT_RULE_MATCHED;
 }
 
+/* @now is local time, and its zone is the one to show @event in: looking the
+ * local zone up reads /etc/localtime, so a rebuild does it once. */
 static char *
-dup_event_time (TwEvent *event)
+dup_event_time (TwEvent   *event,
+                GDateTime *now)
 {
-  g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (tw_event_get_time (event) / G_USEC_PER_SEC);
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (tw_event_get_time (event) / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) when = NULL;
 
+  if (utc == NULL)
+    return g_strdup ("");
+  when = g_date_time_to_timezone (utc, g_date_time_get_timezone (now));
   if (when == NULL)
     return g_strdup ("");
   if (g_date_time_get_year (when) == g_date_time_get_year (now) &&
@@ -283,6 +289,7 @@ static GPtrArray *
 build_event_rows (TwTrayMenu *self)
 {
   GPtrArray *rows = g_ptr_array_new_with_free_func (row_free);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
 
   for (GList *l = self->recent->tail; l != NULL && rows->len < MAX_EVENTS; l = l->prev)
     {
@@ -297,7 +304,7 @@ build_event_rows (TwTrayMenu *self)
       if (!event_is_notable (event))
         continue;
 
-      when = dup_event_time (event);
+      when = dup_event_time (event, now);
       if (job_name != NULL)
         /* Translators: a recent event in the tray menu: run, what happened, when */
         text = g_strdup_printf (_("%s: %s · %s"), job_name, tw_event_get_title (event), when);
