@@ -19,6 +19,7 @@
 #include "tw-test-daemon.h"
 
 #define WATCHER_NAME "org.kde.StatusNotifierWatcher"
+#define PANEL_NAME "org.xfce.Panel"
 #define WATCHER_PATH "/StatusNotifierWatcher"
 /* libayatana's object path for the id APP_ID ("." becomes "_"). */
 #define ITEM_PATH_SUFFIX "/org/ayatana/NotificationItem/io_github_trainwatch_Trainwatch"
@@ -381,6 +382,10 @@ start_panel (Fixture *fx)
   g_subprocess_launcher_set_environ (launcher, session_environ);
   for (guint i = 0; i < G_N_ELEMENTS (test_only_variables); i++)
     g_subprocess_launcher_unsetenv (launcher, test_only_variables[i]);
+  /* A panel that still owns its name, one stopped just before and still
+   * saving its settings, makes the new one say "There is already a running
+   * instance" and exit. */
+  g_assert_true (tw_test_wait_for_bus_name (PANEL_NAME, FALSE, WAIT_MS));
   fx->panel = g_subprocess_launcher_spawn (launcher, &error, "xfce4-panel", "--disable-wm-check", NULL);
   g_assert_no_error (error);
   g_assert_true (tw_test_wait_for_bus_name (WATCHER_NAME, TRUE, WAIT_MS));
