@@ -15,7 +15,9 @@ Parts (--only, comma-separated; all by default):
               mkbiglog.py assembles from the real-run fixtures (kept in --workdir
               and reused while its size matches --size-mb)
   latency     write→Notify latency (latency.py) of bench/harness-watcher.sh against
-              the harness's tail -F | grep | notify-send pipeline, on a private bus
+              the harness's tail -F | grep | notify-send pipeline and, for error
+              lines, against the floor (--floor: bench/notify-floor, one inotify
+              descriptor and a synchronous libnotify call per line), on a private bus
               with the recording notification server, in these configurations:
               error and progress mode, events spaced --gap-min..--gap-max apart and
               in a burst (--burst-events back to back), and the first event after
@@ -172,14 +174,17 @@ def part_latency(args, rows):
         if os.path.exists(out):
             os.unlink(out)
         level = 'error' if mode == 'error' else 'info'
+        # The floor reads whole lines only: it has nothing to say on \r progress updates.
+        floor = ['--watcher', f'floor={shlex.quote(args.floor)} {{pattern}} {{log}}'] \
+            if args.floor and mode == 'error' else []
         run_tool(args, ['latency.py', '--mode', mode, '--runs', str(args.runs), '--json', out,
                         '--workdir', args.workdir,
                         '--watcher', 'tail_grep={bench}/watchers/tail_grep.sh {pattern} {log}',
-                        '--watcher', 'trainwatch=' + watcher_cmd(args, level, '{log}')] + extra,
+                        '--watcher', 'trainwatch=' + watcher_cmd(args, level, '{log}')] + floor + extra,
                  'latency')
         rs = [r for r in read_jsonl(out) if 'error' not in r]
         fig = {}
-        for w in ('trainwatch', 'tail_grep'):
+        for w in ('trainwatch', 'tail_grep', 'floor'):
             x = [r for r in rs if r['watcher'] == w]
             fig[w] = {k: median([r.get(k) for r in x]) for k in
                       ('p50_ms', 'p99_ms', 'max_ms', 'cpu_ms_per_event', 'notifications')}
@@ -200,6 +205,14 @@ def part_latency(args, rows):
         rows.append(('latency', f'{name}: CPU ms/event', fmt(t['cpu_ms_per_event'], 3),
                      fmt(b['cpu_ms_per_event'], 3),
                      ratio(b['cpu_ms_per_event'], t['cpu_ms_per_event']), '<= 0.5'))
+        f = fig['floor']
+        if f['runs']:
+            keys = [('p50_ms', 'p50 ms', 2), ('cpu_ms_per_event', 'CPU ms/event', 3)]
+            if not flooded:
+                keys.insert(1, ('p99_ms', 'p99 ms', 2))
+            for key, label, digits in keys:
+                rows.append(('latency', f'{name}: {label} against the floor', fmt(t[key], digits),
+                             fmt(f[key], digits), ratio(f[key], t[key]), 'figure'))
 
 
 # ---------------------------------------------------------------- idle
@@ -419,6 +432,9 @@ def main():
     ap.add_argument('--trainwatch', default=os.path.join(ROOT, 'build', 'app', 'trainwatch'),
                     help='the trainwatch program to measure; take a release build '
                          '(default: build/app/trainwatch)')
+    ap.add_argument('--floor', default=None,
+                    help='the floor watcher for error lines (default: bench/notify-floor of the '
+                         'build --trainwatch is in, when there is one; "" for none)')
     ap.add_argument('--only', default='throughput,latency,idle,rss',
                     help='comma-separated parts: throughput, latency, idle, rss')
     ap.add_argument('--workdir', default=os.path.join(tempfile.gettempdir(), 'trainwatch-bench'),
@@ -441,6 +457,11 @@ def main():
     args = ap.parse_args()
     args.harness = os.path.abspath(args.harness)
     args.trainwatch = os.path.abspath(args.trainwatch)
+    if args.floor is None:
+        guess = os.path.join(os.path.dirname(os.path.dirname(args.trainwatch)), 'bench', 'notify-floor')
+        args.floor = guess if os.access(guess, os.X_OK) else ''
+    elif args.floor:
+        args.floor = os.path.abspath(args.floor)
     if not os.path.isfile(os.path.join(args.harness, 'latency.py')):
         ap.error(f'no measurement harness in {args.harness}; name it with --harness or $TRAINWATCH_HARNESS')
     if not os.access(args.trainwatch, os.X_OK):
@@ -467,7 +488,8 @@ def main():
         print('| ' + ' | '.join(c.replace('|', '\\|') for c in r) + ' |')
     print('baselines: throughput `' + GREP_CMD.format(file='FILE') + '`; latency '
           'watchers/tail_grep.sh (tail -F | grep --line-buffered | notify-send); idle and rss '
-          '`' + PIPELINE.format(files='FILES…', pattern='PAT') + '`.')
+          '`' + PIPELINE.format(files='FILES…', pattern='PAT') + '`; "against the floor": the '
+          'baseline column is bench/notify-floor (inotify + one synchronous libnotify call a line).')
     print('advantage: baseline / trainwatch (for MB/s trainwatch / baseline); above 1, '
           'trainwatch is better.')
 
