@@ -20,6 +20,16 @@
 /* Docks that implement the API own this name. */
 #define UNITY_NAME "com.canonical.Unity"
 
+/* What a dock shows: the properties of an Update, before they become a{sv}. */
+typedef struct
+{
+  double   progress;
+  gboolean progress_visible;
+  gint64   count;
+  gboolean count_visible;
+  gboolean urgent;
+} Shown;
+
 struct _TwLauncher
 {
   GObject          parent_instance;
@@ -32,7 +42,8 @@ struct _TwLauncher
   guint            watch_id;
   gboolean         enabled;
   gboolean         cleared;     /* shows nothing from now on */
-  GVariant        *sent;        /* a{sv}, the last Update's; NULL before any */
+  gboolean         have_sent;
+  Shown            sent;        /* the last Update's, once have_sent */
   guint64          n_updates;
 };
 
@@ -52,54 +63,74 @@ static const char introspection_xml[] =
   "  </interface>"
   "</node>";
 
-/* What the dock should show now, as a new floating a{sv}. */
-static GVariant *
-build_properties (TwLauncher *self)
+/* What the dock should show now. */
+static void
+compute_shown (TwLauncher *self,
+               Shown      *shown)
 {
   const TwOverviewState *state = NULL;
-  GVariantBuilder builder;
 
   if (self->enabled && !self->cleared && self->overview != NULL)
     state = tw_overview_get_state (self->overview);
 
+  shown->progress = state != NULL && state->progress >= 0 ? state->progress : 0.0;
+  shown->progress_visible = state != NULL && state->running > 0 && state->progress >= 0;
+  shown->count = state != NULL ? state->running : 0;
+  shown->count_visible = state != NULL && state->running > 0;
+  shown->urgent = state != NULL && state->status == TW_OVERVIEW_ATTENTION;
+}
+
+static gboolean
+shown_equal (const Shown *a,
+             const Shown *b)
+{
+  return a->progress == b->progress && a->progress_visible == b->progress_visible &&
+         a->count == b->count && a->count_visible == b->count_visible && a->urgent == b->urgent;
+}
+
+/* @shown as a new floating a{sv}. */
+static GVariant *
+build_properties (const Shown *shown)
+{
+  GVariantBuilder builder;
+
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&builder, "{sv}", "progress",
-                         g_variant_new_double (state != NULL && state->progress >= 0 ? state->progress : 0.0));
-  g_variant_builder_add (&builder, "{sv}", "progress-visible",
-                         g_variant_new_boolean (state != NULL && state->running > 0 && state->progress >= 0));
-  g_variant_builder_add (&builder, "{sv}", "count",
-                         g_variant_new_int64 (state != NULL ? state->running : 0));
-  g_variant_builder_add (&builder, "{sv}", "count-visible",
-                         g_variant_new_boolean (state != NULL && state->running > 0));
-  g_variant_builder_add (&builder, "{sv}", "urgent",
-                         g_variant_new_boolean (state != NULL && state->status == TW_OVERVIEW_ATTENTION));
+  g_variant_builder_add (&builder, "{sv}", "progress", g_variant_new_double (shown->progress));
+  g_variant_builder_add (&builder, "{sv}", "progress-visible", g_variant_new_boolean (shown->progress_visible));
+  g_variant_builder_add (&builder, "{sv}", "count", g_variant_new_int64 (shown->count));
+  g_variant_builder_add (&builder, "{sv}", "count-visible", g_variant_new_boolean (shown->count_visible));
+  g_variant_builder_add (&builder, "{sv}", "urgent", g_variant_new_boolean (shown->urgent));
 
   return g_variant_builder_end (&builder);
 }
 
-/* Sends an Update if what the dock shows changed, or in any case with @force. */
+/* Sends an Update if what the dock shows changed, or in any case with @force.
+ * The overview changes several times a second while runs write; building
+ * the a{sv} only when it differs keeps that cheap. */
 static void
 send_update (TwLauncher *self,
              gboolean    force)
 {
-  g_autoptr(GVariant) properties = g_variant_ref_sink (build_properties (self));
   g_autoptr(GError) error = NULL;
+  Shown shown;
 
   if (self->connection == NULL)
     return;
-  if (!force && self->sent != NULL && g_variant_equal (self->sent, properties))
+  compute_shown (self, &shown);
+  if (!force && self->have_sent && shown_equal (&self->sent, &shown))
     return;
 
   /* Queued on the connection: never waits for a dock. */
   if (!g_dbus_connection_emit_signal (self->connection, NULL, self->object_path, TW_LAUNCHER_INTERFACE, "Update",
-                                      g_variant_new ("(s@a{sv})", self->app_uri, properties), &error))
+                                      g_variant_new ("(s@a{sv})", self->app_uri, build_properties (&shown)),
+                                      &error))
     {
       g_debug ("Failed to update the dock: %s", error->message);
       return;
     }
 
-  g_clear_pointer (&self->sent, g_variant_unref);
-  self->sent = g_steal_pointer (&properties);
+  self->sent = shown;
+  self->have_sent = TRUE;
   self->n_updates++;
 }
 
@@ -133,8 +164,13 @@ handle_method_call (GDBusConnection       *connection,
   TwLauncher *self = user_data;
 
   if (g_str_equal (method_name, "Query"))
-    g_dbus_method_invocation_return_value (invocation,
-                                           g_variant_new ("(s@a{sv})", self->app_uri, build_properties (self)));
+    {
+      Shown shown;
+
+      compute_shown (self, &shown);
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(s@a{sv})", self->app_uri, build_properties (&shown)));
+    }
   else
     g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
                                            "No such method: %s", method_name);
@@ -165,7 +201,6 @@ tw_launcher_finalize (GObject *object)
 
   g_clear_pointer (&self->app_uri, g_free);
   g_clear_pointer (&self->object_path, g_free);
-  g_clear_pointer (&self->sent, g_variant_unref);
 
   G_OBJECT_CLASS (tw_launcher_parent_class)->finalize (object);
 }
@@ -315,9 +350,12 @@ tw_launcher_set_enabled (TwLauncher *self,
 GVariant *
 tw_launcher_dup_properties (TwLauncher *self)
 {
+  Shown shown;
+
   g_return_val_if_fail (TW_IS_LAUNCHER (self), NULL);
 
-  return g_variant_ref_sink (build_properties (self));
+  compute_shown (self, &shown);
+  return g_variant_ref_sink (build_properties (&shown));
 }
 
 /**
