@@ -141,11 +141,13 @@ ensure_job (TwApplication *self,
   return job;
 }
 
-/* A run or the recent events changed: the tray menu follows (throttled). */
+/* A run or the recent events changed: the tray menu follows (throttled).
+ * While our tray program is not running nothing shows the menu, so it is
+ * left as it is and rebuilt when the tray starts. */
 static void
 queue_refresh (TwApplication *self)
 {
-  if (self->tray_menu != NULL)
+  if (self->tray_menu != NULL && (self->tray_spawn == NULL || !tw_tray_spawn_is_idle (self->tray_spawn)))
     tw_tray_menu_queue_update (self->tray_menu);
   if (self->control != NULL)
     tw_control_queue_changed (self->control);
@@ -156,6 +158,13 @@ job_changed_cb (TwJob         *job,
                 TwApplication *self)
 {
   queue_refresh (self);
+}
+
+static void
+tray_starting_cb (TwApplication *self)
+{
+  if (self->tray_menu != NULL)
+    tw_tray_menu_update (self->tray_menu);
 }
 
 static void
@@ -1528,6 +1537,7 @@ tw_application_startup (GApplication *application)
       g_autofree char *tray = tw_tray_spawn_dup_default_program ();
 
       self->tray_spawn = tw_tray_spawn_new (g_application_get_dbus_connection (application), tray, self->config);
+      g_signal_connect_swapped (self->tray_spawn, "starting", G_CALLBACK (tray_starting_cb), self);
     }
 
   tw_stall_watch_start_from_env ();

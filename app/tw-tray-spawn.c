@@ -54,6 +54,14 @@ struct _TwTraySpawn
 
 G_DEFINE_FINAL_TYPE (TwTraySpawn, tw_tray_spawn, G_TYPE_OBJECT)
 
+enum
+{
+  STARTING,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void start (TwTraySpawn *self);
 
 static gboolean
@@ -131,6 +139,9 @@ start (TwTraySpawn *self)
   if (self->process != NULL || self->restart_id != 0 || self->given_up || self->stopped || self->program == NULL ||
       !self->enabled)
     return;
+
+  /* The tray shows the menu as it is when it asks for it. */
+  g_signal_emit (self, signals[STARTING], 0);
 
   /* Its messages go where the daemon's go (daemon.log). */
   self->process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, self->program, NULL);
@@ -242,6 +253,14 @@ tw_tray_spawn_class_init (TwTraySpawnClass *klass)
 
   object_class->dispose = tw_tray_spawn_dispose;
   object_class->finalize = tw_tray_spawn_finalize;
+
+  /**
+   * TwTraySpawn::starting:
+   *
+   * Emitted just before the tray program is started (again).
+   */
+  signals[STARTING] = g_signal_new ("starting", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                    NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -307,6 +326,22 @@ tw_tray_spawn_new (GDBusConnection *connection,
                                                      watcher_appeared_cb, watcher_vanished_cb, self, NULL);
 
   return self;
+}
+
+/**
+ * tw_tray_spawn_is_idle:
+ * @self: a #TwTraySpawn
+ *
+ * Returns: %TRUE when there is a tray program but it is not running, so
+ *   that nothing shows the tray menu now; %FALSE while it runs, and when
+ *   there is no tray program (something else may show the menu then)
+ */
+gboolean
+tw_tray_spawn_is_idle (TwTraySpawn *self)
+{
+  g_return_val_if_fail (TW_IS_TRAY_SPAWN (self), FALSE);
+
+  return self->program != NULL && self->process == NULL;
 }
 
 /**

@@ -20,6 +20,7 @@ char        *tw_tray_spawn_dup_default_program (void);
 TwTraySpawn *tw_tray_spawn_new                 (GDBusConnection *connection,
                                                 const char      *program,
                                                 TwConfig        *config);
+gboolean     tw_tray_spawn_is_idle             (TwTraySpawn     *self);
 void         tw_tray_spawn_stop                (TwTraySpawn     *self);
 void         tw_tray_spawn_add_json            (TwTraySpawn     *self,
                                                 JsonBuilder     *builder);

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <signal.h>
 #include <string.h>
 
@@ -703,19 +704,51 @@ watcher_known (Fixture  *fx,
   return !json_object_get_null_member (tray, "watcher");
 }
 
-/* With no StatusNotifierWatcher no tray starts; a panel that starts later gets one. */
+/* The daemon's status lists a run at this progress. */
+static gboolean
+run_progress_is (Fixture  *fx,
+                 gpointer  data)
+{
+  g_autoptr(JsonNode) root = tw_test_daemon_dup_status (fx->env);
+  JsonArray *jobs = json_object_get_array_member (json_node_get_object (root), "jobs");
+
+  for (guint i = 0; jobs != NULL && i < json_array_get_length (jobs); i++)
+    {
+      JsonObject *job = json_array_get_object_element (jobs, i);
+      JsonNode *progress = json_object_get_member (job, "progress");
+
+      if (progress != NULL && JSON_NODE_HOLDS_VALUE (progress) &&
+          fabs (json_node_get_double (progress) - *(const double *) data) < 1e-6)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* With no StatusNotifierWatcher no tray starts; a panel that starts later gets one,
+ * and its menu shows what happened before. */
 static void
 test_late_panel (Fixture       *fx,
                  gconstpointer  data)
 {
   g_autoptr(JsonObject) status = NULL;
   g_autofree char *tray = NULL;
+  g_autofree char *log = NULL;
+  static const double progress = 0.47;
+  LabelWait wait;
 
   if (!have_desktop ())
     return;
   g_assert_false (tw_test_bus_name_has_owner (WATCHER_NAME));
 
+  log = g_build_filename (fx->runs_dir, "resnet50.log", NULL);
+  write_file (log, "loading the data\n");
   g_free (tw_test_run_trainwatch_ok (fx->env, NULL));
+  g_free (tw_test_run_trainwatch_ok (fx->env, "watch", log, NULL));
+  /* While nothing shows the tray menu, the daemon does not keep it up to date:
+   * the tray must still find this run in it when it starts. */
+  tw_test_append (log, "Epoch 1:  47%|████▋     | 470/1000 [10:38<12:00,  0.74it/s]\n");
+  g_assert_true (poll_until (run_progress_is, fx, (gpointer) &progress, WAIT_MS));
   g_assert_true (poll_until (watcher_known, fx, NULL, WAIT_MS));
   status = dup_tray_status (fx);
   g_assert_false (json_object_get_boolean_member (status, "watcher"));
@@ -726,6 +759,9 @@ test_late_panel (Fixture       *fx,
   start_panel (fx);
   tray = wait_for_item (fx, NULL);
   g_assert_true (poll_until (tray_state_is, fx, "running", WAIT_MS));
+  wait.tray = tray;
+  wait.label = "resnet50 — 47 % · ETA 12 min";
+  g_assert_true (poll_until (layout_has_label, fx, &wait, WAIT_MS));
 
   tw_test_daemon_quit (fx->env);
   g_assert_true (tw_test_wait_for_bus_name (tray, FALSE, WAIT_MS));
