@@ -1771,6 +1771,10 @@ tw_application_post_event (TwApplication *self,
       tw_job_record_event (job, event);
     }
 
+  /* The channels first: a notification is what the person waits for, and
+   * the bookkeeping below does not change where the event goes. */
+  delivered = tw_router_route (self->router, event, job, g_get_real_time ());
+
   if (!tw_history_append (self->history, event, &error))
     {
       if (g_strcmp0 (self->history_error, error->message) != 0)
@@ -1787,5 +1791,4 @@ tw_application_post_event (TwApplication *self,
   if (self->overview != NULL)
     tw_overview_post_event (self->overview, event);
   queue_refresh (self);
-  delivered = tw_router_route (self->router, event, job, g_get_real_time ());
 }
