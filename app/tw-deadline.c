@@ -126,18 +126,3 @@ tw_deadline_set (GSource *source,
 
   ((Deadline *) source)->deadline = monotonic_usec < 0 ? -1 : monotonic_usec;
 }
-
-/**
- * tw_deadline_get:
- * @source: a source from tw_deadline_new()
- *
- * Returns: the deadline, or -1 when disarmed
- */
-gint64
-tw_deadline_get (GSource *source)
-{
-  g_return_val_if_fail (source != NULL, -1);
-  g_return_val_if_fail (source->source_funcs == &deadline_funcs, -1);
-
-  return ((Deadline *) source)->deadline;
-}

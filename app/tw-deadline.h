@@ -11,6 +11,5 @@ GSource *tw_deadline_new  (GSourceFunc  func,
                            gpointer     data);
 void     tw_deadline_set  (GSource     *source,
                            gint64       monotonic_usec);
-gint64   tw_deadline_get  (GSource     *source);
 
 G_END_DECLS
